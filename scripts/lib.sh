@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Shared settings for the local service scripts. Every value can be overridden from the
+# environment; the defaults match the platform's configuration defaults (src/config).
+set -euo pipefail
+
+FAAS_STATE_DIR="${FAAS_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/faas}"
+FAAS_CACHE_DIR="${FAAS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/faas}"
+REDIS_PORT="${FAAS_REDIS_PORT:-6379}"
+MINIO_PORT="${FAAS_MINIO_PORT:-9000}"
+MINIO_CONSOLE_PORT="${FAAS_MINIO_CONSOLE_PORT:-9001}"
+MINIO_ROOT_USER="${MINIO_ROOT_USER:-${S3_ACCESS_KEY_ID:-minioadmin}}"
+MINIO_ROOT_PASSWORD="${MINIO_ROOT_PASSWORD:-${S3_SECRET_ACCESS_KEY:-minioadmin}}"
+MINIO_DATA_DIR="${FAAS_MINIO_DATA_DIR:-$FAAS_STATE_DIR/minio-data}"
+# MinIO publishes releases as source only; this is the pinned module version that `go install` builds.
+MINIO_MODULE="github.com/minio/minio"
+MINIO_VERSION="${FAAS_MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}"
+MINIO_BIN="$FAAS_CACHE_DIR/bin/minio-$MINIO_VERSION"
+DOCKER_SOCK="${FAAS_DOCKER_SOCK:-/var/run/docker.sock}"
+PID_DIR="$FAAS_STATE_DIR/pids"
+
+mkdir -p "$FAAS_STATE_DIR" "$FAAS_CACHE_DIR/bin" "$PID_DIR"
+
+log() { printf '\033[1m[services]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[31m[services] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    die "'$*' needs root; run it as root or install sudo"
+  fi
+}
+
+APT_UPDATED=0
+apt_install() {
+  command -v apt-get >/dev/null || die "apt-get not found: install $* by hand (this script targets Debian)"
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    log "apt-get update"
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  log "installing $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# pid_alive NAME: the pid file of a service this project started names a live process.
+pid_alive() {
+  local f="$PID_DIR/$1.pid"
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND...: poll until COMMAND succeeds.
+wait_for() {
+  local what="$1" secs="$2"; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+  log "$what is ready"
+}

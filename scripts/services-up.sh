@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs (where missing) and starts Docker, Redis and MinIO on 127.0.0.1, then builds the
+# function runtime image. Idempotent: a healthy service is reused, never started twice.
+# `services-down.sh` stops only what this script started (pid files under $FAAS_STATE_DIR/pids).
+source "$(dirname "$0")/lib.sh"
+cd "$(dirname "$0")/.."
+
+docker_ok() { docker -H "unix://$DOCKER_SOCK" version --format '{{.Server.Version}}'; }
+redis_ok() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
+minio_ok() { curl -fs -o /dev/null "http://127.0.0.1:$MINIO_PORT/minio/health/live"; }
+
+start_docker() {
+  if [ -n "${DOCKER_HOST:-}" ]; then
+    docker version >/dev/null 2>&1 || die "DOCKER_HOST=$DOCKER_HOST does not answer; unset it to use a local dockerd"
+    log "docker: using DOCKER_HOST=$DOCKER_HOST"; return
+  fi
+  command -v dockerd >/dev/null || apt_install docker.io
+  command -v curl >/dev/null || apt_install curl
+  if docker_ok >/dev/null 2>&1; then log "docker: already running ($(docker_ok))"; return; fi
+  # A dockerd this project started earlier may still be shutting down.
+  if pid_alive dockerd; then wait_for "docker" 30 docker_ok && return; fi
+  log "docker: starting dockerd"
+  # --bridge=none: containers never get an address on a private range; functions run with
+  # --network none anyway. --iptables=false leaves the host's firewall alone.
+  as_root bash -c "nohup dockerd --host 'unix://$DOCKER_SOCK' --bridge=none --iptables=false \
+    --ip6tables=false --pidfile '$PID_DIR/dockerd.pid' >'$FAAS_STATE_DIR/dockerd.log' 2>&1 &"
+  wait_for "docker" 60 docker_ok || die "dockerd did not start; see $FAAS_STATE_DIR/dockerd.log"
+}
+
+start_redis() {
+  command -v redis-server >/dev/null || apt_install redis-server
+  if redis_ok; then
+    local policy
+    policy=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" config get maxmemory-policy | tail -1)
+    log "redis: already running on 127.0.0.1:$REDIS_PORT (maxmemory-policy $policy)"
+    [ "$policy" = noeviction ] || log "warning: this Redis evicts keys; the platform will refuse it"
+    return
+  fi
+  mkdir -p "$FAAS_STATE_DIR/redis"
+  log "redis: starting on 127.0.0.1:$REDIS_PORT"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$FAAS_STATE_DIR/redis" \
+    --appendonly yes --appendfsync everysec --maxmemory-policy noeviction --save '' \
+    --daemonize yes --pidfile "$PID_DIR/redis.pid" --logfile "$FAAS_STATE_DIR/redis.log"
+  wait_for "redis" 30 redis_ok || die "redis did not start; see $FAAS_STATE_DIR/redis.log"
+}
+
+build_minio() {
+  [ -x "$MINIO_BIN" ] && return
+  command -v go >/dev/null || apt_install golang-go
+  log "minio: building $MINIO_MODULE@$MINIO_VERSION from source (a few minutes, once; cached in $FAAS_CACHE_DIR)"
+  local gobin
+  gobin=$(mktemp -d)
+  GOBIN="$gobin" GOFLAGS=-buildvcs=false go install "$MINIO_MODULE@$MINIO_VERSION"
+  mv "$gobin/minio" "$MINIO_BIN"
+  rmdir "$gobin"
+}
+
+start_minio() {
+  command -v curl >/dev/null || apt_install curl
+  if minio_ok; then log "minio: already running on 127.0.0.1:$MINIO_PORT"; return; fi
+  build_minio
+  mkdir -p "$MINIO_DATA_DIR"
+  log "minio: starting on 127.0.0.1:$MINIO_PORT (data in $MINIO_DATA_DIR)"
+  MINIO_ROOT_USER="$MINIO_ROOT_USER" MINIO_ROOT_PASSWORD="$MINIO_ROOT_PASSWORD" \
+    MINIO_BROWSER=off MINIO_UPDATE=off \
+    nohup "$MINIO_BIN" server "$MINIO_DATA_DIR" --quiet --address "127.0.0.1:$MINIO_PORT" \
+    --console-address "127.0.0.1:$MINIO_CONSOLE_PORT" >"$FAAS_STATE_DIR/minio.log" 2>&1 &
+  echo $! >"$PID_DIR/minio.pid"
+  wait_for "minio" 60 minio_ok || die "minio did not start; see $FAAS_STATE_DIR/minio.log"
+}
+
+start_docker
+start_redis
+start_minio
+bash scripts/build-runtime-image.sh
+log "all services up: redis 127.0.0.1:$REDIS_PORT, minio http://127.0.0.1:$MINIO_PORT, docker $DOCKER_SOCK"

@@ -1,0 +1,82 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DURATION_PATTERN } from '../util/duration.js';
+
+const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 500ms, 30s, 5m or 1h');
+
+/** The platform's settings, read from environment variables in one place (see README). */
+export const configSchema = z.object({
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  S3_ENDPOINT: z.string().url().default('http://127.0.0.1:9000'),
+  S3_ACCESS_KEY_ID: z.string().min(1).default('minioadmin'),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).default('minioadmin'),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  FAAS_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  FAAS_HOST: z.string().optional(),
+  FAAS_MANIFEST: z.string().default('functions/manifest.yaml'),
+  FAAS_API_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  FAAS_STATE_DIR: z.string().optional(),
+  FAAS_RUNTIME_IMAGE: z.string().optional(),
+  FAAS_INSTANCE: z
+    .string()
+    .regex(/^[a-z0-9-]{1,40}$/)
+    .optional(),
+  FAAS_PREWARM: z.coerce.number().int().min(0).max(64).default(1),
+  FAAS_MAX_CONTAINERS: z.coerce.number().int().min(1).optional(),
+  FAAS_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(6 * 1024 * 1024),
+  FAAS_INVOCATION_TTL: duration.default('168h'),
+  FAAS_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema> & { stateDir: string; apiHost: string };
+
+/** Thrown for a setting that cannot be used; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const LOOPBACK = /^(https?:\/\/)?(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
+
+/** True for an endpoint on this machine's loopback interface. */
+export function isLoopback(url: string): boolean {
+  return LOOPBACK.test(url);
+}
+
+/**
+ * Validates `env` (normally `process.env`) and fills the defaults that match `npm run services:up`.
+ * @example const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = configSchema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([k, v]) => k in configSchema.shape && v !== '')),
+  );
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const stateDir =
+    c.FAAS_STATE_DIR ?? join(env.XDG_STATE_HOME ?? join(env.HOME ?? homedir(), '.local', 'state'), 'faas');
+  // Without a token the API would be open to anyone who can reach it: keep it on loopback.
+  const apiHost = c.FAAS_HOST ?? (c.FAAS_API_TOKEN ? '0.0.0.0' : '127.0.0.1');
+  if (!c.FAAS_API_TOKEN && !['127.0.0.1', '::1', 'localhost'].includes(apiHost)) {
+    throw new ConfigError(`FAAS_HOST=${apiHost} exposes the API beyond loopback: set FAAS_API_TOKEN too`);
+  }
+  return { ...c, stateDir, apiHost };
+}
+
+/** Warnings worth printing at start (not errors: the platform still runs). */
+export function configWarnings(c: Config): string[] {
+  const warnings: string[] = [];
+  if (c.S3_ACCESS_KEY_ID === 'minioadmin' && !isLoopback(c.S3_ENDPOINT)) {
+    warnings.push(
+      `S3_ENDPOINT ${c.S3_ENDPOINT} is not on loopback but uses the default minioadmin credentials`,
+    );
+  }
+  return warnings;
+}

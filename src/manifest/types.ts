@@ -1,0 +1,63 @@
+/**
+ * The manifest after validation, with every default filled in and every duration and size
+ * converted to numbers. Everything downstream (routing, queues, pools) reads only these types.
+ */
+
+/** A storage grant: a whole bucket, or only keys under a prefix (`bucket/prefix/`). */
+export interface StorageGrant {
+  bucket: string;
+  /** Empty string for the whole bucket. */
+  prefix: string;
+}
+
+export interface BucketTrigger {
+  type: 'bucket';
+  bucket: string;
+  /** S3 event names, possibly ending in `*` (`s3:ObjectCreated:*`). */
+  events: string[];
+  prefix: string;
+  suffix: string;
+}
+
+export interface WebhookTrigger {
+  type: 'webhook';
+  path: string;
+  methods: string[];
+  /** Name of the environment variable that holds the secret; never the secret itself. */
+  secret?: string;
+  mode: 'async' | 'sync';
+}
+
+export type Trigger = BucketTrigger | WebhookTrigger;
+
+export interface FunctionSpec {
+  name: string;
+  /** The handler as written: `csv-summary/index.handler`. */
+  handler: string;
+  /** Absolute path of the handler's source file. */
+  handlerFile: string;
+  /** The exported function's name (`handler`). */
+  exportName: string;
+  runtime: 'node20';
+  timeoutMs: number;
+  memoryBytes: number;
+  /** CPUs, fractional (0.5 = half a core). */
+  cpu: number;
+  /** Invocations one container serves at once. */
+  concurrency: number;
+  scale: { min: number; max: number; idleTimeoutMs: number };
+  retry: { attempts: number; backoffMs: number; maxBackoffMs: number };
+  env: Record<string, string>;
+  storage: { read: StorageGrant[]; write: StorageGrant[] };
+  network: 'none' | 'outbound';
+  triggers: Trigger[];
+}
+
+export interface Manifest {
+  version: 1;
+  /** Absolute path of the manifest file. */
+  file: string;
+  /** Absolute path of the folder handler paths are relative to. */
+  dir: string;
+  functions: Record<string, FunctionSpec>;
+}

@@ -1,0 +1,27 @@
+import { createHash, randomUUID } from 'node:crypto';
+
+/** Redis key prefix of every BullMQ structure the platform creates. */
+export const QUEUE_PREFIX = 'faas';
+
+/** The BullMQ queue that holds one function's invocations. */
+export function queueName(functionName: string): string {
+  return `fn.${functionName}`;
+}
+
+/**
+ * An invocation id is `<function>.<32 hex>`: function names never contain a dot, so the id alone
+ * finds the queue. Derived from a dedup key, the same event always gets the same id, and BullMQ
+ * refuses the second job with that id: the same notification twice runs once.
+ */
+export function invocationId(functionName: string, dedupKey?: string): string {
+  const hex = dedupKey
+    ? createHash('sha256').update(`${functionName}\n${dedupKey}`).digest('hex').slice(0, 32)
+    : randomUUID().replaceAll('-', '');
+  return `${functionName}.${hex}`;
+}
+
+/** The function an invocation id belongs to, or undefined when the id is not one of ours. */
+export function functionOfInvocation(id: string): string | undefined {
+  const m = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\.([0-9a-f]{32})$/.exec(id);
+  return m?.[1];
+}

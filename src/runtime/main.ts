@@ -1,0 +1,194 @@
+/**
+ * The program inside every function container. It connects to the host's socket, loads the
+ * function's handler once when the host assigns the container to a function, then serves
+ * invocations with AWS Lambda's handler signature until the container is stopped.
+ *
+ * Self-contained: bundled alone into the runtime image, it imports nothing from the rest of src/.
+ */
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { captureConsole, current, makeLogger, type HandlerContext } from './context.js';
+import { readLines } from './lines.js';
+import {
+  CONTAINER_CODE_DIR,
+  CONTAINER_SOCKET_DIR,
+  MAX_LINE_BYTES,
+  MAX_RESULT_BYTES,
+  SOCKET_NAME,
+  type HostMessage,
+  type InitMessage,
+  type InvokeMessage,
+  type LogLevel,
+  type RuntimeMessage,
+  type StorageOp,
+  type WireError,
+} from './protocol.js';
+import { makeStorage, StorageError } from './storage.js';
+
+type Handler = (
+  event: unknown,
+  context: HandlerContext,
+  callback?: (err: unknown, value?: unknown) => void,
+) => unknown;
+
+const socketPath = process.env.FAAS_SOCKET ?? join(CONTAINER_SOCKET_DIR, SOCKET_NAME);
+const codeDir = process.env.FAAS_CODE_DIR ?? CONTAINER_CODE_DIR;
+const control = connect(socketPath);
+control.setNoDelay(true);
+
+function send(msg: RuntimeMessage): void {
+  control.write(JSON.stringify(msg) + '\n');
+}
+
+const sink = (id: string, level: LogLevel, msg: string): void =>
+  send({ t: 'log', id, level, msg, ts: Date.now() });
+captureConsole(sink);
+
+/** Turns anything thrown into the wire form; errors may mark themselves permanent (no retry). */
+export function toWireError(err: unknown, fallback: WireError['kind'] = 'handler'): WireError {
+  if (err instanceof StorageError)
+    return { kind: err.kind, name: err.name, message: err.message, stack: err.stack };
+  if (err instanceof Error) {
+    const permanent = (err as { permanent?: unknown }).permanent === true || err.name === 'PermanentError';
+    return {
+      kind: permanent ? 'permanent' : fallback,
+      name: err.name,
+      message: err.message,
+      stack: err.stack,
+    };
+  }
+  return {
+    kind: fallback,
+    name: 'Error',
+    message: typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err)),
+  };
+}
+
+let handler: Handler | undefined;
+let fn: InitMessage | undefined;
+let nextReq = 1;
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+
+function storageCall(id: string) {
+  return (op: StorageOp): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const reqId = nextReq++;
+      pending.set(reqId, { resolve, reject });
+      send({ t: 'storage', reqId, id, ...op });
+    });
+}
+
+async function init(msg: InitMessage): Promise<void> {
+  fn = msg;
+  Object.assign(process.env, msg.env);
+  try {
+    const mod = (await import(pathToFileURL(join(codeDir, msg.file)).href)) as Record<string, unknown>;
+    const exported =
+      mod[msg.exportName] ?? (mod.default as Record<string, unknown> | undefined)?.[msg.exportName];
+    if (typeof exported !== 'function') {
+      throw new Error(`${msg.file} has no exported function "${msg.exportName}"`);
+    }
+    handler = exported as Handler;
+    send({ t: 'ready' });
+  } catch (err) {
+    send({ t: 'init-error', error: toWireError(err, 'init') });
+  }
+}
+
+/** Calls the handler as Lambda does: async (returns a promise) or callback style (3 parameters). */
+function callHandler(h: Handler, event: unknown, context: HandlerContext): Promise<unknown> {
+  if (h.length >= 3) {
+    return new Promise((resolve, reject) => {
+      const maybe = h(event, context, (err, value) => (err ? reject(err) : resolve(value)));
+      if (maybe && typeof (maybe as Promise<unknown>).then === 'function')
+        (maybe as Promise<unknown>).then(resolve, reject);
+    });
+  }
+  return Promise.resolve().then(() => h(event, context));
+}
+
+async function invoke(msg: InvokeMessage): Promise<void> {
+  const { id } = msg;
+  if (!handler || !fn) {
+    send({ t: 'result', id, ok: false, error: { kind: 'init', message: 'runtime has no function loaded' } });
+    return;
+  }
+  const context: HandlerContext = {
+    invocationId: id,
+    awsRequestId: id,
+    functionName: fn.functionName,
+    functionVersion: '$LATEST',
+    memoryLimitInMB: process.env.FAAS_MEMORY_MB ?? '',
+    attempt: msg.attempt,
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => Math.max(0, msg.deadline - Date.now()),
+    logger: makeLogger(id, sink),
+    storage: makeStorage(socketPath, id, storageCall(id)),
+  };
+  const h = handler;
+  await current.run(id, async () => {
+    try {
+      const value = await callHandler(h, msg.event, context);
+      const json = JSON.stringify(value === undefined ? null : value);
+      if (Buffer.byteLength(json) > MAX_RESULT_BYTES) {
+        send({
+          t: 'result',
+          id,
+          ok: false,
+          error: {
+            kind: 'result-too-large',
+            message: `result is ${Buffer.byteLength(json)} bytes; the limit is ${MAX_RESULT_BYTES}. Write large output to storage instead.`,
+          },
+        });
+        return;
+      }
+      control.write(`{"t":"result","id":${JSON.stringify(id)},"ok":true,"value":${json}}\n`);
+    } catch (err) {
+      send({ t: 'result', id, ok: false, error: toWireError(err) });
+    }
+  });
+}
+
+function onMessage(msg: HostMessage): void {
+  switch (msg.t) {
+    case 'init':
+      void init(msg);
+      break;
+    case 'invoke':
+      void invoke(msg);
+      break;
+    case 'storage-reply': {
+      const p = pending.get(msg.reqId);
+      if (!p) return;
+      pending.delete(msg.reqId);
+      if (msg.ok) p.resolve(msg.value);
+      else p.reject(new StorageError(msg.error ?? { kind: 'handler', message: 'storage call failed' }));
+      break;
+    }
+  }
+}
+
+readLines(
+  control,
+  MAX_LINE_BYTES,
+  (line) => onMessage(JSON.parse(line) as HostMessage),
+  () => process.exit(70),
+);
+control.on('connect', () => send({ t: 'hello', pid: process.pid, node: process.version }));
+// Without the host the container has no purpose: exit, and the pool replaces it.
+control.on('close', () => process.exit(0));
+control.on('error', (err) => {
+  process.stderr.write(`faas runtime: cannot reach host socket ${socketPath}: ${err.message}\n`);
+  process.exit(69);
+});
+
+// An error escaping every invocation leaves the process in an unknown state: report, then exit,
+// as Lambda's runtime does. The host fails the invocations in flight with kind 'exit'.
+const crash = (err: unknown): void => {
+  const error = toWireError(err, 'exit');
+  error.kind = 'exit';
+  control.write(JSON.stringify({ t: 'crash', error } satisfies RuntimeMessage) + '\n', () => process.exit(1));
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);

@@ -1,0 +1,138 @@
+/**
+ * The wire contract between the worker (host) and the runtime inside a function container.
+ *
+ * The host listens on a unix socket in a directory mounted into the container; the runtime
+ * connects to it. The first connection is the control channel: one JSON object per line, both
+ * ways. Large objects move over extra connections (streams): the runtime opens one, writes one
+ * JSON header line, then raw bytes flow (host → runtime for a get, runtime → host for a put).
+ *
+ * This file is imported by both sides and imports nothing.
+ */
+
+/** Where the host's socket appears inside the container. */
+export const CONTAINER_SOCKET_DIR = '/run/faas';
+export const SOCKET_NAME = 'host.sock';
+/** Where the function's bundled code is mounted (read-only), as on AWS Lambda. */
+export const CONTAINER_CODE_DIR = '/var/task';
+
+/** Longest control line either side accepts; a longer one is a protocol violation. */
+export const MAX_LINE_BYTES = 8 * 1024 * 1024;
+/** Largest handler result (JSON) the runtime sends; larger results fail with `result-too-large`. */
+export const MAX_RESULT_BYTES = 6 * 1024 * 1024;
+
+/** Why an invocation failed; the worker decides retries from this. */
+export type ErrorKind =
+  | 'handler' // the handler threw or rejected
+  | 'permanent' // the handler threw an error marked permanent: no further attempts
+  | 'permission' // a storage call outside the function's grants escaped the handler
+  | 'timeout' // the invocation ran past the function's timeout; the container was killed
+  | 'exit' // the runtime process exited (process.exit, uncaught exception) mid-invocation
+  | 'oom' // the container hit its memory limit
+  | 'container-lost' // the container died for another reason (killed from outside)
+  | 'init' // the handler could not be loaded
+  | 'result-too-large' // the result exceeded MAX_RESULT_BYTES
+  | 'no-capacity'; // no container could be started for the function
+
+export interface WireError {
+  kind: ErrorKind;
+  name?: string;
+  message: string;
+  stack?: string;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+// host → runtime
+export interface InitMessage {
+  t: 'init';
+  functionName: string;
+  /** File (relative to the code dir) and export name: `index.mjs#handler`. */
+  file: string;
+  exportName: string;
+  env: Record<string, string>;
+}
+export interface InvokeMessage {
+  t: 'invoke';
+  id: string;
+  event: unknown;
+  /** Wall-clock epoch milliseconds after which the host kills the invocation. */
+  deadline: number;
+  attempt: number;
+}
+export interface StorageReplyMessage {
+  t: 'storage-reply';
+  reqId: number;
+  ok: boolean;
+  value?: unknown;
+  error?: WireError;
+}
+export type HostMessage = InitMessage | InvokeMessage | StorageReplyMessage;
+
+// runtime → host
+export interface HelloMessage {
+  t: 'hello';
+  pid: number;
+  node: string;
+}
+export interface ReadyMessage {
+  t: 'ready';
+}
+export interface InitErrorMessage {
+  t: 'init-error';
+  error: WireError;
+}
+export interface LogMessage {
+  t: 'log';
+  id: string;
+  level: LogLevel;
+  msg: string;
+  ts: number;
+}
+export interface ResultMessage {
+  t: 'result';
+  id: string;
+  ok: boolean;
+  value?: unknown;
+  error?: WireError;
+}
+/** Small storage calls go over the control channel; object bodies always use a stream connection. */
+export type StorageOp =
+  { op: 'list'; bucket: string; prefix: string } | { op: 'delete'; bucket: string; key: string };
+export type StorageRequestMessage = { t: 'storage'; reqId: number; id: string } & StorageOp;
+/** One entry of a `list` reply. */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  etag?: string;
+  lastModified?: string;
+}
+export interface CrashMessage {
+  t: 'crash';
+  error: WireError;
+}
+export type RuntimeMessage =
+  | HelloMessage
+  | ReadyMessage
+  | InitErrorMessage
+  | LogMessage
+  | ResultMessage
+  | StorageRequestMessage
+  | CrashMessage;
+
+/** First line of a stream connection. The host answers a get with one JSON line, then the bytes. */
+export interface StreamHeader {
+  t: 'stream';
+  id: string;
+  op: 'get' | 'put';
+  bucket: string;
+  key: string;
+  contentType?: string;
+}
+/** The host's answer on a stream connection: for a get before the bytes, for a put after them. */
+export interface StreamReply {
+  ok: boolean;
+  error?: WireError;
+  contentType?: string;
+  contentLength?: number;
+  etag?: string;
+}

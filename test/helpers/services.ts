@@ -1,0 +1,77 @@
+/**
+ * Connections to the real local services for integration tests. Each `require*` fails with a
+ * message that says how to start the missing service; no test skips because a service is absent.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import Docker from 'dockerode';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config/index.js';
+import { RUNTIME_BUNDLE_LABEL, runtimeBundleSha } from '../../src/pool/image.js';
+
+export const config = loadConfig(process.env);
+const START = 'start it with `npm run services:up`';
+
+export async function requireRedis(url = config.REDIS_URL): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`Redis is not reachable at ${url} (${(err as Error).message}): ${START}`);
+  }
+}
+
+export function s3Client(endpoint = config.S3_ENDPOINT): S3Client {
+  return new S3Client({
+    endpoint,
+    region: config.S3_REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY },
+    maxAttempts: 1,
+  });
+}
+
+export async function requireMinio(endpoint = config.S3_ENDPOINT): Promise<S3Client> {
+  try {
+    const res = await fetch(new URL('/minio/health/live', endpoint), { signal: AbortSignal.timeout(3000) });
+    if (!res.ok) throw new Error(`health check answered ${res.status}`);
+  } catch (err) {
+    throw new Error(`MinIO is not reachable at ${endpoint} (${(err as Error).message}): ${START}`);
+  }
+  return s3Client(endpoint);
+}
+
+export async function requireDocker(socketPath = '/var/run/docker.sock'): Promise<Docker> {
+  const docker = process.env.DOCKER_HOST ? new Docker() : new Docker({ socketPath });
+  try {
+    await docker.ping();
+  } catch (err) {
+    throw new Error(`the Docker engine is not reachable (${(err as Error).message}): ${START}`);
+  }
+  return docker;
+}
+
+/** The runtime image matching this build's runtime bundle. */
+export async function requireRuntimeImage(docker: Docker): Promise<string> {
+  const sha = await runtimeBundleSha();
+  const images = await docker.listImages({ filters: { label: [`${RUNTIME_BUNDLE_LABEL}=${sha}`] } });
+  const tag = images[0]?.RepoTags?.find((t) => t.startsWith('faas-runtime:') && !t.endsWith(':latest'));
+  if (!tag)
+    throw new Error(
+      `no runtime image for this build's runtime bundle: build it with \`npm run services:up\``,
+    );
+  return tag;
+}
+
+/** A name unique to this test run, for queues, buckets and containers. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
