@@ -33,3 +33,36 @@ export function readLines(
   };
   socket.on('data', onData);
 }
+
+/**
+ * Reads one newline-terminated line from the front of `socket` and leaves every byte after it
+ * unread (paused), for connections that start with a JSON header and continue with raw bytes.
+ */
+export function readFirstLine(socket: Socket, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf: Buffer = Buffer.alloc(0);
+    const done = (err?: Error, line?: string): void => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('error', onEnd);
+      if (err) reject(err);
+      else resolve(line ?? '');
+    };
+    const onData = (chunk: Buffer): void => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      const nl = buf.indexOf(10);
+      if (nl === -1) {
+        if (buf.length > maxBytes) done(new Error(`header line longer than ${maxBytes} bytes`));
+        return;
+      }
+      socket.pause();
+      const rest = buf.subarray(nl + 1);
+      if (rest.length > 0) socket.unshift(rest);
+      done(undefined, buf.subarray(0, nl).toString('utf8'));
+    };
+    const onEnd = (err?: Error): void => done(err ?? new Error('connection closed before a header line'));
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onEnd);
+  });
+}

@@ -5,6 +5,7 @@
  *
  * Self-contained: bundled alone into the runtime image, it imports nothing from the rest of src/.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -82,12 +83,17 @@ function storageCall(id: string) {
 async function init(msg: InitMessage): Promise<void> {
   fn = msg;
   Object.assign(process.env, msg.env);
+  process.env.AWS_LAMBDA_FUNCTION_NAME = msg.functionName;
+  process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = String(msg.memoryMb);
   try {
-    const mod = (await import(pathToFileURL(join(codeDir, msg.file)).href)) as Record<string, unknown>;
+    await mkdir(codeDir, { recursive: true, mode: 0o700 });
+    const file = join(codeDir, 'index.mjs');
+    await writeFile(file, msg.code, { mode: 0o400 });
+    const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     const exported =
       mod[msg.exportName] ?? (mod.default as Record<string, unknown> | undefined)?.[msg.exportName];
     if (typeof exported !== 'function') {
-      throw new Error(`${msg.file} has no exported function "${msg.exportName}"`);
+      throw new Error(`the handler module has no exported function "${msg.exportName}"`);
     }
     handler = exported as Handler;
     send({ t: 'ready' });
@@ -119,7 +125,7 @@ async function invoke(msg: InvokeMessage): Promise<void> {
     awsRequestId: id,
     functionName: fn.functionName,
     functionVersion: '$LATEST',
-    memoryLimitInMB: process.env.FAAS_MEMORY_MB ?? '',
+    memoryLimitInMB: String(fn.memoryMb),
     attempt: msg.attempt,
     callbackWaitsForEmptyEventLoop: false,
     getRemainingTimeInMillis: () => Math.max(0, msg.deadline - Date.now()),

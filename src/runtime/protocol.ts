@@ -12,8 +12,8 @@
 /** Where the host's socket appears inside the container. */
 export const CONTAINER_SOCKET_DIR = '/run/faas';
 export const SOCKET_NAME = 'host.sock';
-/** Where the function's bundled code is mounted (read-only), as on AWS Lambda. */
-export const CONTAINER_CODE_DIR = '/var/task';
+/** Where the runtime writes the function's code inside the container (on its tmpfs). */
+export const CONTAINER_CODE_DIR = '/tmp/.faas-task';
 
 /** Longest control line either side accepts; a longer one is a protocol violation. */
 export const MAX_LINE_BYTES = 8 * 1024 * 1024;
@@ -46,10 +46,15 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface InitMessage {
   t: 'init';
   functionName: string;
-  /** File (relative to the code dir) and export name: `index.mjs#handler`. */
-  file: string;
+  /**
+   * The function's bundled code (one ES module). Sent rather than mounted, so that a generic
+   * pre-warmed container can become any function's without being recreated, and no container
+   * ever sees another function's files.
+   */
+  code: string;
   exportName: string;
   env: Record<string, string>;
+  memoryMb: number;
 }
 export interface InvokeMessage {
   t: 'invoke';

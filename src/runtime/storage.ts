@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { readFirstLine } from './lines.js';
 import type { ObjectInfo, StorageOp, StreamHeader, StreamReply, WireError } from './protocol.js';
 
 /** Error thrown by storage calls; `kind` tells the host how to classify it if it escapes. */
@@ -47,39 +48,8 @@ export interface Storage {
 type Call = (op: StorageOp) => Promise<unknown>;
 
 /** Reads the host's one-line JSON reply from the front of a stream connection. */
-function readReply(socket: Socket): Promise<{ reply: StreamReply; rest: Buffer }> {
-  return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      buf = Buffer.concat([buf, chunk]);
-      const nl = buf.indexOf(10);
-      if (nl === -1) {
-        if (buf.length > 64 * 1024) cleanup(new Error('storage reply too long'));
-        return;
-      }
-      socket.off('data', onData);
-      socket.pause();
-      cleanup();
-      try {
-        resolve({
-          reply: JSON.parse(buf.subarray(0, nl).toString('utf8')) as StreamReply,
-          rest: buf.subarray(nl + 1),
-        });
-      } catch (err) {
-        reject(err as Error);
-      }
-    };
-    const onEnd = (): void => cleanup(new Error('storage connection closed before a reply'));
-    const cleanup = (err?: Error): void => {
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('error', onEnd);
-      if (err) reject(err);
-    };
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('error', (e) => cleanup(e));
-  });
+async function readReply(socket: Socket): Promise<StreamReply> {
+  return JSON.parse(await readFirstLine(socket, 64 * 1024)) as StreamReply;
 }
 
 export function makeStorage(socketPath: string, invocationId: string, call: Call): Storage {
@@ -94,13 +64,11 @@ export function makeStorage(socketPath: string, invocationId: string, call: Call
 
   const getObjectStream = async (bucket: string, key: string): Promise<GetResult<Readable>> => {
     const socket = open({ t: 'stream', id: invocationId, op: 'get', bucket, key });
-    const { reply, rest } = await readReply(socket);
+    const reply = await readReply(socket);
     if (!reply.ok) {
       socket.destroy();
       return fail(reply);
     }
-    if (rest.length > 0) socket.unshift(rest);
-    socket.resume();
     return { body: socket, contentType: reply.contentType, contentLength: reply.contentLength };
   };
 
@@ -116,7 +84,7 @@ export function makeStorage(socketPath: string, invocationId: string, call: Call
     const replied = readReply(socket);
     // The host answers early (and closes) when the put is refused; the pipeline then errors.
     const sent = pipeline(Readable.from(body), socket, { end: true }).catch(() => undefined);
-    const { reply } = await replied;
+    const reply = await replied;
     await sent;
     socket.destroy();
     return reply.ok ? { etag: reply.etag } : fail(reply);

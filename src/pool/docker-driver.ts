@@ -1,0 +1,124 @@
+import Docker from 'dockerode';
+import type { ContainerDriver, ContainerLimits, ContainerSpec, ExitInfo } from './driver.js';
+
+/** Where the runtime socket directory appears inside the container. */
+const SOCKET_MOUNT = '/run/faas';
+/** Open files per container process. */
+const NOFILE = 4096;
+
+function demux(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= raw.length) {
+    const size = raw.readUInt32BE(offset + 4);
+    parts.push(raw.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function resources(limits: ContainerLimits) {
+  return {
+    Memory: limits.memoryBytes,
+    // Equal to Memory: no swap, so the memory limit is a real limit.
+    MemorySwap: limits.memoryBytes,
+    NanoCpus: Math.round(limits.cpu * 1e9),
+    PidsLimit: limits.pids,
+  };
+}
+
+/**
+ * Runs function containers on a Docker Engine with the strict default profile: no network,
+ * non-root, read-only root, small tmpfs, all capabilities dropped, no-new-privileges, Docker's
+ * default seccomp profile, pids/memory/CPU/nofile limits, an init process, capped logs.
+ */
+export class DockerDriver implements ContainerDriver {
+  constructor(private readonly docker: Docker = new Docker()) {}
+
+  async run(spec: ContainerSpec): Promise<string> {
+    const container = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      Labels: spec.labels,
+      User: '10001:10001',
+      WorkingDir: '/tmp',
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      NetworkDisabled: spec.network === 'none',
+      StopTimeout: 1,
+      HostConfig: {
+        ...resources(spec.limits),
+        NetworkMode: spec.network === 'none' ? 'none' : 'faas-outbound',
+        ReadonlyRootfs: true,
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        Init: true,
+        Ulimits: [{ Name: 'nofile', Soft: NOFILE, Hard: NOFILE }],
+        Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${spec.tmpfsBytes},mode=1777` },
+        Binds: [`${spec.socketDir}:${SOCKET_MOUNT}:ro`],
+        LogConfig: { Type: 'json-file', Config: { 'max-size': String(spec.logMaxBytes), 'max-file': '1' } },
+        IpcMode: 'private',
+        RestartPolicy: { Name: 'no' },
+      },
+    });
+    try {
+      await container.start();
+    } catch (err) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw err;
+    }
+    return container.id;
+  }
+
+  async update(id: string, limits: ContainerLimits): Promise<void> {
+    await this.docker.getContainer(id).update(resources(limits));
+  }
+
+  async kill(id: string): Promise<void> {
+    await this.docker
+      .getContainer(id)
+      .kill({ signal: 'SIGKILL' })
+      .catch((err: { statusCode?: number }) => {
+        // 404: already gone; 409: not running. Both mean the container is stopped.
+        if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
+      });
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.docker
+      .getContainer(id)
+      .remove({ force: true, v: true })
+      .catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
+      });
+  }
+
+  async inspect(id: string): Promise<ExitInfo> {
+    const c = this.docker.getContainer(id);
+    const info = await c.inspect();
+    const raw = (await c.logs({ stdout: true, stderr: true, tail: 20, follow: false })) as unknown as Buffer;
+    return {
+      running: info.State.Running,
+      exitCode: info.State.Running ? undefined : info.State.ExitCode,
+      oomKilled: info.State.OOMKilled,
+      logTail: demux(raw),
+    };
+  }
+
+  async wait(id: string, timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.docker
+        .getContainer(id)
+        .wait()
+        .catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  async list(labels: Record<string, string>): Promise<Array<{ id: string; labels: Record<string, string> }>> {
+    const filters = { label: Object.entries(labels).map(([k, v]) => (v === '' ? k : `${k}=${v}`)) };
+    const found = await this.docker.listContainers({ all: true, filters });
+    return found.map((c) => ({ id: c.Id, labels: c.Labels }));
+  }
+}

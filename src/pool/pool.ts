@@ -1,0 +1,420 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FunctionSpec } from '../manifest/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { WireError } from '../runtime/protocol.js';
+import type { StorageGateway } from '../storage/gateway.js';
+import { RuntimeChannel } from './channel.js';
+import {
+  LABEL_FUNCTION,
+  LABEL_INSTANCE,
+  LABEL_PLATFORM,
+  LABEL_POOL,
+  type ContainerDriver,
+  type ContainerLimits,
+} from './driver.js';
+import { containersToStart, idleToStop, pickContainer } from './placement.js';
+import { transition, type PoolContainer } from './state.js';
+
+/** Raised to a waiting invocation when no container could be made ready for it. */
+export class PoolError extends Error {
+  override name = 'PoolError';
+  constructor(readonly wire: WireError) {
+    super(wire.message);
+  }
+}
+
+export interface PoolOptions {
+  driver: ContainerDriver;
+  storage: StorageGateway;
+  image: string;
+  /** Names this platform process; every container carries it. */
+  instance: string;
+  /** Holds one socket directory per container. */
+  stateDir: string;
+  logger: Logger;
+  /** The bundled code of a function, for loading it into a container. */
+  code: (spec: FunctionSpec) => Promise<string>;
+  /** Generic warm containers to keep ready for any function. */
+  prewarm: number;
+  /** Function containers on this host, all functions together. */
+  hostCap: number;
+  /** Limits of generic containers before they are given to a function. */
+  genericLimits: ContainerLimits;
+  /** How long a container may take to start and connect. */
+  startTimeoutMs?: number;
+  /** Called after every change of pool state (for metrics). */
+  onChange?: () => void;
+}
+
+export interface Lease {
+  container: PoolContainer;
+  /** The container's first invocation. */
+  cold: boolean;
+  prewarmed: boolean;
+  waitedMs: number;
+}
+
+interface Waiter {
+  resolve: (l: Lease) => void;
+  reject: (e: PoolError) => void;
+  since: number;
+}
+
+const PIDS_LIMIT = 128;
+
+/**
+ * The container pool of one host. It alone changes container state (every mutation happens
+ * synchronously in its methods, so no two changes interleave); callers lease a slot, run one
+ * invocation on the container's channel, and release it.
+ */
+export class Pool {
+  private readonly containers = new Map<string, PoolContainer>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly specs = new Map<string, FunctionSpec>();
+  private seq = 0;
+  private closed = false;
+  private idleTimer?: NodeJS.Timeout;
+  private readonly log: Logger;
+
+  constructor(private readonly o: PoolOptions) {
+    this.log = o.logger.child({ component: 'pool' });
+  }
+
+  /** Starts the warm generic containers and the idle reaper. */
+  async start(): Promise<void> {
+    await mkdir(join(this.o.stateDir, 'run'), { recursive: true });
+    this.idleTimer = setInterval(() => this.reapIdle(Date.now()), 1000);
+    this.idleTimer.unref();
+    this.refillGeneric();
+  }
+
+  /** Declares a function so `min` containers are kept for it. */
+  register(spec: FunctionSpec): void {
+    this.specs.set(spec.name, spec);
+    this.ensureMin(spec);
+  }
+
+  /** Waits for a free slot on a ready container of `spec`'s function, starting containers as needed. */
+  lease(spec: FunctionSpec): Promise<Lease> {
+    if (this.closed)
+      return Promise.reject(new PoolError({ kind: 'no-capacity', message: 'the pool is shutting down' }));
+    this.specs.set(spec.name, spec);
+    return new Promise((resolve, reject) => {
+      this.queue(spec.name).push({ resolve, reject, since: Date.now() });
+      this.pump(spec.name);
+    });
+  }
+
+  /** Returns a slot. `destroy` retires the container (it timed out, crashed or is suspect). */
+  release(lease: Lease, destroy?: string): void {
+    const c = lease.container;
+    c.inFlight = Math.max(0, c.inFlight - 1);
+    c.lastUsed = Date.now();
+    if (destroy) void this.stop(c, destroy);
+    else if (c.state === 'draining' && c.inFlight === 0) void this.stop(c, c.stopReason ?? 'drained');
+    if (c.fn) this.pump(c.fn);
+    this.o.onChange?.();
+  }
+
+  /** Kills a container at once (an invocation ran past its timeout). */
+  async kill(c: PoolContainer, reason: string): Promise<void> {
+    c.stopReason ??= reason;
+    if (c.id) await this.o.driver.kill(c.id).catch(() => undefined);
+  }
+
+  /** Why a container's runtime went away: out of memory, its own exit, or killed from outside. */
+  async exitCause(c: PoolContainer): Promise<WireError> {
+    if (c.stopReason === 'timeout') return { kind: 'timeout', message: 'timed out' };
+    const info = await (c.exit ?? Promise.resolve(undefined));
+    const heapOom = info?.logTail.includes('heap out of memory') ?? false;
+    if (info?.oomKilled || heapOom) {
+      const spec = c.fn ? this.specs.get(c.fn) : undefined;
+      const mb = spec ? Math.round(spec.memoryBytes / 1048576) : undefined;
+      return {
+        kind: 'oom',
+        message: `out of memory: the function exceeded its ${mb ?? '?'} MiB memory limit`,
+      };
+    }
+    if (info && !info.running && info.exitCode !== undefined && info.exitCode !== 137) {
+      return { kind: 'exit', message: `the function's process exited with code ${info.exitCode}` };
+    }
+    return { kind: 'container-lost', message: 'the container was killed from outside the platform' };
+  }
+
+  /** A snapshot for metrics and status: containers by function and state. */
+  snapshot(): Array<Pick<PoolContainer, 'name' | 'fn' | 'state' | 'inFlight' | 'served' | 'prewarmed'>> {
+    return [...this.containers.values()].map(({ name, fn, state, inFlight, served, prewarmed }) => ({
+      name,
+      fn,
+      state,
+      inFlight,
+      served,
+      prewarmed,
+    }));
+  }
+
+  /** Number of invocations waiting for a slot, per function. */
+  waiting(fn: string): number {
+    return this.waiters.get(fn)?.length ?? 0;
+  }
+
+  /** Stops every container and fails every waiter. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    for (const [, ws] of this.waiters) {
+      for (const w of ws.splice(0))
+        w.reject(new PoolError({ kind: 'no-capacity', message: 'the pool is shutting down' }));
+    }
+    await Promise.all([...this.containers.values()].map((c) => this.stop(c, 'shutdown')));
+  }
+
+  private queue(fn: string): Waiter[] {
+    let q = this.waiters.get(fn);
+    if (!q) this.waiters.set(fn, (q = []));
+    return q;
+  }
+
+  private of(fn: string): PoolContainer[] {
+    return [...this.containers.values()].filter((c) => c.fn === fn);
+  }
+
+  private live(): PoolContainer[] {
+    return [...this.containers.values()].filter((c) => c.state !== 'stopping' && c.state !== 'dead');
+  }
+
+  /** Gives waiting invocations free slots, and starts containers for the rest. */
+  private pump(fn: string): void {
+    const spec = this.specs.get(fn);
+    const q = this.waiters.get(fn);
+    if (!spec || !q || q.length === 0) return;
+    const now = Date.now();
+    const mine = this.of(fn);
+    const ready = mine.filter((c) => c.state === 'ready');
+    while (q.length > 0) {
+      const c = pickContainer(ready, spec.concurrency);
+      if (!c) break;
+      const w = q.shift() as Waiter;
+      c.inFlight++;
+      const cold = c.served === 0;
+      c.served++;
+      c.lastUsed = now;
+      w.resolve({ container: c, cold, prewarmed: cold && c.prewarmed, waitedMs: now - w.since });
+    }
+    if (q.length === 0) return;
+    // A draining container that is still wanted goes back to work before any new one starts.
+    for (const c of mine.filter((x) => x.state === 'draining')) {
+      transition(c, 'ready');
+      c.stopReason = undefined;
+      return this.pump(fn);
+    }
+    const starting = mine.filter((c) => c.state === 'starting' || c.state === 'loading').length;
+    const live = this.live();
+    const existing = mine.filter((c) => c.state !== 'stopping' && c.state !== 'dead').length;
+    let n = containersToStart({
+      waiting: q.length,
+      concurrency: spec.concurrency,
+      starting,
+      existing,
+      max: spec.scale.max,
+      // Generic containers can become this function's: they do not count against the cap here.
+      hostTotal: live.filter((c) => c.state !== 'generic').length,
+      hostCap: this.o.hostCap,
+    });
+    if (n === 0 && starting === 0 && existing === 0) this.evictIdle(fn);
+    for (; n > 0; n--) void this.provide(spec);
+  }
+
+  /** Makes one container ready for `spec`: a generic warm one when there is one, else a new one. */
+  private async provide(spec: FunctionSpec): Promise<void> {
+    const generic = [...this.containers.values()].find((c) => c.state === 'generic');
+    let c: PoolContainer;
+    if (generic) {
+      c = generic;
+      c.prewarmed = true;
+      transition(c, 'loading');
+      c.fn = spec.name;
+      this.refillGeneric();
+    } else {
+      c = this.newContainer(spec.name);
+    }
+    try {
+      if (!generic) await this.boot(c, this.limits(spec));
+      else await this.o.driver.update(c.id as string, this.limits(spec));
+      if (c.state !== 'loading') throw new Error(`container ${c.name} stopped while starting`);
+      const code = await this.o.code(spec);
+      await (c.channel as RuntimeChannel).init(
+        {
+          functionName: spec.name,
+          code,
+          exportName: spec.exportName,
+          env: spec.env,
+          memoryMb: Math.round(spec.memoryBytes / 1048576),
+        },
+        spec.storage,
+      );
+      transition(c, 'ready');
+      c.lastUsed = Date.now();
+      this.log.debug(
+        { container: c.name, fn: spec.name, prewarmed: c.prewarmed, ms: Date.now() - c.createdAt },
+        'container ready',
+      );
+    } catch (err) {
+      const wire: WireError =
+        (err as WireError).kind !== undefined
+          ? (err as WireError)
+          : { kind: 'no-capacity', message: `could not start a container: ${(err as Error).message}` };
+      this.log.warn(
+        { container: c.name, fn: spec.name, err: wire.message },
+        'container failed to become ready',
+      );
+      await this.stop(c, 'failed');
+      // The invocations waiting on this container fail rather than hang; their jobs retry.
+      const q = this.queue(spec.name);
+      const starting = this.of(spec.name).filter(
+        (x) => x.state === 'starting' || x.state === 'loading',
+      ).length;
+      const ready = this.of(spec.name).filter((x) => x.state === 'ready').length;
+      if (ready === 0 && starting === 0) for (const w of q.splice(0)) w.reject(new PoolError(wire));
+    }
+    this.pump(spec.name);
+    this.o.onChange?.();
+  }
+
+  private newContainer(fn: string | undefined): PoolContainer {
+    const name = `faas-${this.o.instance}-${fn ?? 'generic'}-${++this.seq}`.slice(0, 120);
+    const c: PoolContainer = {
+      name,
+      state: 'starting',
+      fn,
+      inFlight: 0,
+      served: 0,
+      prewarmed: false,
+      createdAt: Date.now(),
+      lastUsed: Date.now(),
+    };
+    this.containers.set(name, c);
+    this.o.onChange?.();
+    return c;
+  }
+
+  private limits(spec: FunctionSpec): ContainerLimits {
+    return { memoryBytes: spec.memoryBytes, cpu: spec.cpu, pids: PIDS_LIMIT };
+  }
+
+  /** Engine start and runtime hello; leaves the container in `loading` (or `generic`). */
+  private async boot(c: PoolContainer, limits: ContainerLimits): Promise<void> {
+    const dir = join(this.o.stateDir, 'run', c.name);
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    c.channel = await RuntimeChannel.listen(join(dir, 'host.sock'), this.o.storage);
+    c.channel.once('lost', () => {
+      if (c.state === 'stopping' || c.state === 'dead') return;
+      // Read how it ended before removing it: the engine forgets once the container is gone.
+      const id = c.id;
+      c.exit = id
+        ? this.o.driver
+            .wait(id, 5000)
+            .then(() => this.o.driver.inspect(id))
+            .catch(() => undefined)
+        : Promise.resolve(undefined);
+      void c.exit.then((info) =>
+        this.log.warn(
+          { container: c.name, fn: c.fn, reason: c.stopReason, exit: info?.exitCode, oom: info?.oomKilled },
+          'container runtime went away',
+        ),
+      );
+      void this.stop(c, c.stopReason ?? 'lost');
+    });
+    const spec = c.fn ? this.specs.get(c.fn) : undefined;
+    c.id = await this.o.driver.run({
+      name: c.name,
+      image: this.o.image,
+      labels: {
+        [LABEL_PLATFORM]: 'faas',
+        [LABEL_INSTANCE]: this.o.instance,
+        [LABEL_FUNCTION]: c.fn ?? '',
+        [LABEL_POOL]: c.fn ? 'function' : 'generic',
+      },
+      limits,
+      socketDir: dir,
+      env: {},
+      network: spec?.network ?? 'none',
+      tmpfsBytes: 64 * 1024 * 1024,
+      logMaxBytes: 1024 * 1024,
+    });
+    await c.channel.hello(this.o.startTimeoutMs ?? 30_000);
+    if (c.state === 'starting') transition(c, c.fn ? 'loading' : 'generic');
+  }
+
+  /** Keeps `prewarm` generic containers started or starting. */
+  private refillGeneric(): void {
+    if (this.closed) return;
+    const have = [...this.containers.values()].filter(
+      (c) => (c.state === 'generic' || c.state === 'starting') && c.fn === undefined,
+    ).length;
+    const room = this.o.hostCap - this.live().length;
+    for (let i = 0; i < Math.min(this.o.prewarm - have, room); i++) {
+      const c = this.newContainer(undefined);
+      this.boot(c, this.o.genericLimits)
+        .then(() => {
+          this.o.onChange?.();
+          // An invocation may be waiting for exactly this container.
+          for (const fn of this.waiters.keys()) this.pump(fn);
+        })
+        .catch((err: Error) => {
+          this.log.warn({ container: c.name, err: err.message }, 'generic container failed to start');
+          void this.stop(c, 'failed');
+        });
+    }
+  }
+
+  private ensureMin(spec: FunctionSpec): void {
+    const existing = this.of(spec.name).filter((c) => c.state !== 'stopping' && c.state !== 'dead').length;
+    for (let i = existing; i < spec.scale.min && this.live().length < this.o.hostCap; i++)
+      void this.provide(spec);
+  }
+
+  /** At the host cap with a function that has no container: stop the longest-idle container of another. */
+  private evictIdle(fn: string): void {
+    if (this.live().filter((c) => c.state !== 'generic').length < this.o.hostCap) return;
+    const victim = [...this.containers.values()]
+      .filter((c) => c.fn !== fn && c.state === 'ready' && c.inFlight === 0)
+      .sort((a, b) => a.lastUsed - b.lastUsed)[0];
+    if (victim) void this.stop(victim, 'evicted').then(() => this.pump(fn));
+  }
+
+  private reapIdle(now: number): void {
+    for (const spec of this.specs.values()) {
+      const ready = this.of(spec.name).filter((c) => c.state === 'ready');
+      for (const c of idleToStop(ready, now, spec.scale.idleTimeoutMs, spec.scale.min)) {
+        this.log.info(
+          { container: c.name, fn: spec.name, idleMs: now - c.lastUsed },
+          'stopping idle container',
+        );
+        void this.stop(c, 'idle');
+      }
+      this.ensureMin(spec);
+    }
+  }
+
+  private async stop(c: PoolContainer, reason: string): Promise<void> {
+    if (c.state === 'stopping' || c.state === 'dead') return;
+    transition(c, 'stopping');
+    c.stopReason ??= reason;
+    this.o.onChange?.();
+    try {
+      if (c.exit) await c.exit;
+      if (c.id) await this.o.driver.remove(c.id);
+    } catch (err) {
+      this.log.warn({ container: c.name, err: (err as Error).message }, 'could not remove container');
+    }
+    await c.channel?.close().catch(() => undefined);
+    await rm(join(this.o.stateDir, 'run', c.name), { recursive: true, force: true }).catch(() => undefined);
+    transition(c, 'dead');
+    this.containers.delete(c.name);
+    this.o.onChange?.();
+    if (c.fn && !this.closed) this.pump(c.fn);
+    if (!c.fn && !this.closed) this.refillGeneric();
+  }
+}

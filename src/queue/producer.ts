@@ -1,0 +1,74 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { FunctionSpec } from '../manifest/types.js';
+import type { Enqueue, RoutedEvent } from './enqueue.js';
+import { invocationId, QUEUE_PREFIX, queueName } from './names.js';
+
+/** Raised when an event names a function the manifest does not declare. */
+export class UnknownFunction extends Error {
+  override name = 'UnknownFunction';
+}
+
+/** Job options every invocation of `spec` gets: its retries, and how long finished jobs stay. */
+export function jobOptions(spec: FunctionSpec, keepSeconds: number): JobsOptions {
+  return {
+    attempts: spec.retry.attempts,
+    backoff: { type: 'faas' },
+    // Finished jobs stay as long as invocation records: a repeated event within that window finds
+    // its job id taken and is not run again.
+    removeOnComplete: { age: keepSeconds },
+    removeOnFail: { age: keepSeconds },
+  };
+}
+
+/**
+ * Puts routed events on their functions' BullMQ queues. Resolves only once Redis has them:
+ * callers may then acknowledge the event to its sender.
+ */
+export class Producer implements Enqueue {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly functions: Record<string, FunctionSpec>,
+    private readonly keepSeconds: number,
+  ) {}
+
+  queue(fn: string): Queue {
+    let q = this.queues.get(fn);
+    if (!q) {
+      q = new Queue(queueName(fn), { connection: this.connection, prefix: QUEUE_PREFIX });
+      this.queues.set(fn, q);
+    }
+    return q;
+  }
+
+  async enqueue(events: RoutedEvent[]): Promise<string[]> {
+    const byFn = new Map<string, Array<{ e: RoutedEvent; id: string }>>();
+    const ids = events.map((e) => {
+      if (!this.functions[e.functionName]) throw new UnknownFunction(`no function named ${e.functionName}`);
+      const id = invocationId(e.functionName, e.dedupKey);
+      const list = byFn.get(e.functionName) ?? [];
+      list.push({ e, id });
+      byFn.set(e.functionName, list);
+      return id;
+    });
+    await Promise.all(
+      [...byFn].map(([fn, list]) => {
+        const opts = jobOptions(this.functions[fn] as FunctionSpec, this.keepSeconds);
+        return this.queue(fn).addBulk(
+          list.map(({ e, id }) => ({
+            name: e.payload.source,
+            data: e.payload,
+            opts: { ...opts, jobId: id },
+          })),
+        );
+      }),
+    );
+    return ids;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}

@@ -1,0 +1,50 @@
+import type { Redis } from 'ioredis';
+import type { WireError } from '../runtime/protocol.js';
+import type { LogLine } from '../worker/invoke.js';
+
+export type InvocationStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+/** What `GET /invocations/:id` answers. */
+export interface InvocationRecord {
+  id: string;
+  function: string;
+  status: InvocationStatus;
+  result?: unknown;
+  error?: { kind: WireError['kind']; message: string; name?: string };
+  logs: LogLine[];
+  attempts: number;
+  cold: boolean;
+  prewarmed?: boolean;
+  timings: {
+    enqueuedAt: number;
+    startedAt?: number;
+    finishedAt?: number;
+    /** From accepted to handed to a container. */
+    queueWaitMs?: number;
+    /** Waiting for a container slot (a cold start included). */
+    leaseMs?: number;
+    durationMs?: number;
+  };
+  source: 'bucket' | 'webhook' | 'invoke';
+  /** Failed attempts before this one, newest last. */
+  history?: Array<{ attempt: number; error: InvocationRecord['error']; finishedAt: number }>;
+}
+
+const key = (id: string) => `faas:inv:${id}`;
+
+/** Invocation records in Redis, kept for `ttlSeconds` after their last change. */
+export class RecordStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  async put(record: InvocationRecord): Promise<void> {
+    await this.redis.set(key(record.id), JSON.stringify(record), 'EX', this.ttlSeconds);
+  }
+
+  async get(id: string): Promise<InvocationRecord | undefined> {
+    const raw = await this.redis.get(key(id));
+    return raw ? (JSON.parse(raw) as InvocationRecord) : undefined;
+  }
+}

@@ -1,0 +1,25 @@
+import { Redis } from 'ioredis';
+
+/** Raised when Redis would lose queued jobs under memory pressure. */
+export class EvictingRedis extends Error {
+  override name = 'EvictingRedis';
+}
+
+/**
+ * Refuses a Redis that may evict keys: evicted job keys are lost invocations.
+ * @example await assertNoEviction(redis);
+ */
+export async function assertNoEviction(redis: Redis): Promise<void> {
+  const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as [string, string];
+  if (policy !== 'noeviction') {
+    throw new EvictingRedis(
+      `Redis maxmemory-policy is "${policy}": it may evict queued jobs. Set it with ` +
+        '`redis-cli config set maxmemory-policy noeviction` (and in redis.conf), then start again.',
+    );
+  }
+}
+
+/** A connection for BullMQ (which needs `maxRetriesPerRequest: null` for its blocking calls). */
+export function connectRedis(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+}

@@ -1,0 +1,125 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { FunctionSpec } from '../manifest/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { Pool } from '../pool/pool.js';
+import { QUEUE_PREFIX, queueName } from '../queue/names.js';
+import { handlerEvent, jobPayloadSchema } from '../queue/payload.js';
+import type { InvocationRecord, RecordStore } from '../queue/records.js';
+import type { WireError } from '../runtime/protocol.js';
+import { backoffDelay } from './backoff.js';
+import { invoke, type Outcome } from './invoke.js';
+
+/** Failures that another attempt cannot fix. */
+const FINAL: ReadonlySet<WireError['kind']> = new Set(['permanent', 'result-too-large']);
+
+/** Time beyond the function's timeout before BullMQ treats a job's lock as lost. */
+const LOCK_MARGIN_MS = 30_000;
+
+export interface WorkerOptions {
+  spec: FunctionSpec;
+  connection: Redis;
+  pool: Pool;
+  records: RecordStore;
+  logger: Logger;
+  /** Called after each attempt (metrics). */
+  onOutcome?: (spec: FunctionSpec, outcome: Outcome) => void;
+}
+
+/** Raised to BullMQ for a failed attempt; carries the kind for the dead-letter view. */
+export class InvocationFailed extends Error {
+  constructor(readonly wire: WireError) {
+    super(`${wire.kind}: ${wire.message}`);
+    this.name = wire.name ?? 'InvocationFailed';
+  }
+}
+
+/**
+ * Pulls one function's jobs from its queue and runs each on the pool. The bridge between queue
+ * and pool: BullMQ decides retries and backoff, the pool decides containers.
+ */
+export class FunctionWorker {
+  private worker?: Worker;
+  private readonly log: Logger;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.log = o.logger.child({ component: 'worker', fn: o.spec.name });
+  }
+
+  start(): void {
+    const { spec } = this.o;
+    this.worker = new Worker(queueName(spec.name), (job) => this.process(job), {
+      connection: this.o.connection,
+      prefix: QUEUE_PREFIX,
+      // The pool bounds the real parallelism; the worker may hold as many jobs as the pool can serve.
+      concurrency: Math.max(1, spec.scale.max * spec.concurrency),
+      lockDuration: spec.timeoutMs + LOCK_MARGIN_MS,
+      settings: {
+        backoffStrategy: (attemptsMade: number) =>
+          backoffDelay(attemptsMade, spec.retry.backoffMs, spec.retry.maxBackoffMs, Math.random()),
+      },
+    });
+    this.worker.on('error', (err) => this.log.error({ err: err.message }, 'worker error'));
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  private async process(job: Job): Promise<unknown> {
+    const { spec } = this.o;
+    const payload = jobPayloadSchema.parse(job.data);
+    const id = job.id as string;
+    const attempt = job.attemptsMade + 1;
+    const startedAt = Date.now();
+    const outcome = await invoke(this.o.pool, spec, { id, event: handlerEvent(payload), attempt });
+    this.o.onOutcome?.(spec, outcome);
+    const final = !outcome.ok && outcome.error && FINAL.has(outcome.error.kind);
+    const willRetry = !outcome.ok && !final && attempt < spec.retry.attempts;
+    const previous = attempt > 1 ? await this.o.records.get(id) : undefined;
+    const error = outcome.error && {
+      kind: outcome.error.kind,
+      name: outcome.error.name,
+      message: outcome.error.message,
+    };
+    const record: InvocationRecord = {
+      id,
+      function: spec.name,
+      status: outcome.ok ? 'succeeded' : willRetry ? 'queued' : 'failed',
+      result: outcome.ok ? outcome.value : undefined,
+      error,
+      logs: outcome.logs,
+      attempts: attempt,
+      cold: outcome.cold,
+      prewarmed: outcome.prewarmed,
+      source: payload.source,
+      timings: {
+        enqueuedAt: payload.enqueuedAt,
+        startedAt: startedAt + outcome.leaseMs,
+        finishedAt: Date.now(),
+        queueWaitMs: startedAt - payload.enqueuedAt + outcome.leaseMs,
+        leaseMs: outcome.leaseMs,
+        durationMs: outcome.durationMs,
+      },
+      history: previous?.error
+        ? [
+            ...(previous.history ?? []),
+            {
+              attempt: previous.attempts,
+              error: previous.error,
+              finishedAt: previous.timings.finishedAt ?? 0,
+            },
+          ]
+        : previous?.history,
+    };
+    await this.o.records.put(record);
+    this.log.info(
+      { id, attempt, ok: outcome.ok, kind: outcome.error?.kind, cold: outcome.cold, ms: outcome.durationMs },
+      outcome.ok ? 'invocation succeeded' : 'invocation failed',
+    );
+    if (outcome.ok) return outcome.value ?? null;
+    const err = new InvocationFailed(outcome.error as WireError);
+    if (final) throw new UnrecoverableError(err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,91 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/observability/logger.js';
+import { DockerDriver } from '../../src/pool/docker-driver.js';
+import { LABEL_INSTANCE } from '../../src/pool/driver.js';
+import { Pool } from '../../src/pool/pool.js';
+import { S3Gateway } from '../../src/storage/s3-gateway.js';
+import { invoke } from '../../src/worker/invoke.js';
+import { requireDocker, requireMinio, requireRuntimeImage, uniqueName } from '../helpers/services.js';
+import { fnSpec } from '../helpers/spec.js';
+
+const CODE: Record<string, string> = {
+  echo: `export async function handler(event, context) { console.log('got', event.n); return { n: event.n, fn: context.functionName, id: context.invocationId, left: context.getRemainingTimeInMillis() > 0 }; }`,
+  thrower: `export const handler = async () => { throw new TypeError('bad input'); };`,
+  exiter: `export const handler = async () => { process.exit(1); };`,
+  looper: `export const handler = async () => { for (;;) {} };`,
+  hog: `export const handler = async () => { const a = []; for (;;) a.push(Buffer.alloc(1024 * 1024, 1)); };`,
+  callback: `export const handler = (event, context, cb) => { setTimeout(() => cb(null, { cb: event.n }), 5); };`,
+};
+
+describe('pool on real Docker', () => {
+  let pool: Pool;
+  let stateDir: string;
+  let driver: DockerDriver;
+  const instance = uniqueName('t').replace(/[^a-z0-9-]/g, '');
+
+  beforeAll(async () => {
+    const docker = await requireDocker();
+    const image = await requireRuntimeImage(docker);
+    stateDir = await mkdtemp(join(tmpdir(), 'faas-pool-'));
+    driver = new DockerDriver(docker);
+    pool = new Pool({
+      driver,
+      storage: new S3Gateway(await requireMinio()),
+      image,
+      instance,
+      stateDir,
+      logger: silentLogger,
+      code: async (spec) => CODE[spec.name] ?? '',
+      prewarm: 1,
+      hostCap: 8,
+      genericLimits: { memoryBytes: 256 * 1024 * 1024, cpu: 1, pids: 128 },
+    });
+    await pool.start();
+  });
+
+  afterAll(async () => {
+    await pool?.close();
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
+    expect(await driver.list({ [LABEL_INSTANCE]: instance })).toEqual([]);
+  });
+
+  it('serves invocations warm after the first, with logs per invocation', async () => {
+    const spec = fnSpec('echo');
+    const first = await invoke(pool, spec, { id: 'echo.1', event: { n: 1 }, attempt: 1 });
+    const second = await invoke(pool, spec, { id: 'echo.2', event: { n: 2 }, attempt: 1 });
+    expect(first).toMatchObject({
+      ok: true,
+      value: { n: 1, fn: 'echo', id: 'echo.1', left: true },
+      cold: true,
+    });
+    expect(second).toMatchObject({ ok: true, value: { n: 2 }, cold: false });
+    expect(second.logs.map((l) => l.msg)).toEqual(['got 2']);
+    expect(second.container).toBe(first.container);
+  });
+
+  it('supports callback-style handlers', async () => {
+    const out = await invoke(pool, fnSpec('callback'), { id: 'cb.1', event: { n: 7 }, attempt: 1 });
+    expect(out).toMatchObject({ ok: true, value: { cb: 7 } });
+  });
+
+  it.each([
+    ['thrower', 'handler', {}],
+    ['exiter', 'exit', {}],
+    ['looper', 'timeout', { timeoutMs: 2000 }],
+    ['hog', 'oom', { memoryBytes: 64 * 1024 * 1024 }],
+  ] as const)('%s fails with kind %s, and the next invocation works', async (name, kind, overrides) => {
+    const spec = fnSpec(name, overrides);
+    const out = await invoke(pool, spec, { id: `${name}.1`, event: {}, attempt: 1 });
+    expect(out.ok).toBe(false);
+    expect(out.error?.kind).toBe(kind);
+    const echo = await invoke(pool, fnSpec('echo'), {
+      id: `echo.after-${name}`,
+      event: { n: 3 },
+      attempt: 1,
+    });
+    expect(echo).toMatchObject({ ok: true, value: { n: 3 } });
+  });
+});
