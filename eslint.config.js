@@ -9,6 +9,9 @@ export default tseslint.config(
     languageOptions: {
       globals: {
         process: 'readonly',
+        fetch: 'readonly',
+        Response: 'readonly',
+        Headers: 'readonly',
         console: 'readonly',
         Buffer: 'readonly',
         setTimeout: 'readonly',

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../util/duration.js';
 
+/** A decimal whole number written as digits only (no blanks, hex or exponents). */
+const wholeNumber = z.string().regex(/^\d+$/, 'a whole number').transform(Number);
+
 const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 500ms, 30s, 5m or 1h');
 
 /** The platform's settings, read from environment variables in one place (see README). */
@@ -12,18 +15,21 @@ export const configSchema = z.object({
   S3_ACCESS_KEY_ID: z.string().min(1).default('minioadmin'),
   S3_SECRET_ACCESS_KEY: z.string().min(1).default('minioadmin'),
   S3_REGION: z.string().min(1).default('us-east-1'),
-  FAAS_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  FAAS_PORT: wholeNumber.pipe(z.number().max(65535)).default(8080),
   FAAS_HOST: z.string().optional(),
   FAAS_MANIFEST: z.string().default('functions/manifest.yaml'),
-  FAAS_API_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  FAAS_API_TOKEN: z
+    .string()
+    .regex(/^\S{16,}$/, 'at least 16 characters, no whitespace')
+    .optional(),
   FAAS_STATE_DIR: z.string().optional(),
   FAAS_RUNTIME_IMAGE: z.string().optional(),
   FAAS_INSTANCE: z
     .string()
     .regex(/^[a-z0-9-]{1,40}$/)
     .optional(),
-  FAAS_PREWARM: z.coerce.number().int().min(0).max(64).default(1),
-  FAAS_MAX_CONTAINERS: z.coerce.number().int().min(1).optional(),
+  FAAS_PREWARM: wholeNumber.pipe(z.number().max(64)).default(1),
+  FAAS_MAX_CONTAINERS: wholeNumber.pipe(z.number().min(1)).optional(),
   FAAS_BODY_LIMIT: z.coerce
     .number()
     .int()
@@ -53,7 +59,9 @@ export function isLoopback(url: string): boolean {
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = configSchema.safeParse(
-    Object.fromEntries(Object.entries(env).filter(([k, v]) => k in configSchema.shape && v !== '')),
+    Object.fromEntries(
+      Object.entries(env).filter(([k, v]) => k in configSchema.shape && v !== undefined && v.trim() !== ''),
+    ),
   );
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);

@@ -26,6 +26,10 @@ export interface WebhookTrigger {
   /** Name of the environment variable that holds the secret; never the secret itself. */
   secret?: string;
   mode: 'async' | 'sync';
+  /** Header whose value identifies a delivery; a repeated value is accepted once. */
+  idempotencyHeader?: string;
+  /** How the request is signed with the secret. */
+  signature?: 'github' | 'timestamped';
 }
 
 export type Trigger = BucketTrigger | WebhookTrigger;

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StorageGrant } from '../manifest/types.js';
 import { readFirstLine, readLines } from '../runtime/lines.js';
@@ -269,7 +270,11 @@ export class RuntimeChannel extends EventEmitter {
         answer({ ok: true, contentType: obj.contentType, contentLength: obj.contentLength });
         await pipeline(obj.body, socket);
       } else {
-        const res = await this.storage.put(h.bucket, h.key, socket, h.contentType);
+        // The upload consumes a separate stream: reading the socket to its end directly would
+        // destroy it before the reply is written.
+        const body = new PassThrough();
+        socket.pipe(body);
+        const res = await this.storage.put(h.bucket, h.key, body, h.contentType);
         answer({ ok: true, etag: res.etag });
         socket.end();
       }

@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import { RUNTIME_BUNDLE_LABEL, runtimeBundleSha } from './image.js';
 import type { ContainerDriver, ContainerLimits, ContainerSpec, ExitInfo } from './driver.js';
 
 /** Where the runtime socket directory appears inside the container. */
@@ -114,6 +115,38 @@ export class DockerDriver implements ContainerDriver {
       new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
     ]);
     clearTimeout(timer);
+  }
+
+  /**
+   * The runtime image built for this platform's runtime bundle (scripts/build-runtime-image.sh
+   * labels it with the bundle's hash), or the configured override.
+   */
+  async runtimeImage(override?: string): Promise<string> {
+    if (override) {
+      await this.docker
+        .getImage(override)
+        .inspect()
+        .catch(() => {
+          throw new Error(
+            `runtime image ${override} (FAAS_RUNTIME_IMAGE) does not exist on this Docker engine`,
+          );
+        });
+      return override;
+    }
+    const sha = await runtimeBundleSha();
+    const images = await this.docker.listImages({ filters: { label: [`${RUNTIME_BUNDLE_LABEL}=${sha}`] } });
+    const tag = images[0]?.RepoTags?.find((t) => t !== '<none>:<none>' && !t.endsWith(':latest'));
+    if (!tag) {
+      throw new Error(
+        'no runtime image matches this build: run `npm run services:up` (or `npm run runtime:image`)',
+      );
+    }
+    return tag;
+  }
+
+  /** Answers when the engine does. */
+  async ping(): Promise<void> {
+    await this.docker.ping();
   }
 
   async list(labels: Record<string, string>): Promise<Array<{ id: string; labels: Record<string, string> }>> {

@@ -4,6 +4,14 @@ import type { FunctionSpec } from '../manifest/types.js';
 import type { Enqueue, RoutedEvent } from './enqueue.js';
 import { invocationId, QUEUE_PREFIX, queueName } from './names.js';
 
+/** Raised when Redis cannot take the events now; nothing was queued, so nothing may be acknowledged. */
+export class QueueUnavailable extends Error {
+  override name = 'QueueUnavailable';
+}
+
+/** Longest an enqueue may take before the caller is told the queue is unavailable. */
+const ENQUEUE_TIMEOUT_MS = 5000;
+
 /** Raised when an event names a function the manifest does not declare. */
 export class UnknownFunction extends Error {
   override name = 'UnknownFunction';
@@ -44,6 +52,25 @@ export class Producer implements Enqueue {
   }
 
   async enqueue(events: RoutedEvent[]): Promise<string[]> {
+    // BullMQ waits for a connection that is down instead of failing: answer for it at once.
+    if (this.connection.status !== 'ready') {
+      throw new QueueUnavailable(`Redis is not connected (${this.connection.status})`);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new QueueUnavailable(`Redis did not answer within ${ENQUEUE_TIMEOUT_MS} ms`)),
+        ENQUEUE_TIMEOUT_MS,
+      );
+    });
+    try {
+      return await Promise.race([this.add(events), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async add(events: RoutedEvent[]): Promise<string[]> {
     const byFn = new Map<string, Array<{ e: RoutedEvent; id: string }>>();
     const ids = events.map((e) => {
       if (!this.functions[e.functionName]) throw new UnknownFunction(`no function named ${e.functionName}`);

@@ -23,3 +23,12 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
 export function connectRedis(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
 }
+
+/**
+ * A connection that fails at once while Redis is unreachable (no offline queue), for accepting
+ * events: the caller answers 503 instead of holding the request, and never acknowledges work
+ * that was not queued.
+ */
+export function connectRedisFailFast(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 5000 });
+}

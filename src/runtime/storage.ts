@@ -10,7 +10,7 @@ export class StorageError extends Error {
   readonly code: string;
   constructor(error: WireError, code = error.name ?? 'StorageError') {
     super(error.message);
-    this.name = error.kind === 'permission' ? 'PermissionError' : 'StorageError';
+    this.name = error.kind === 'permission' ? 'PermissionError' : (error.name ?? 'StorageError');
     this.kind = error.kind;
     this.code = code;
   }

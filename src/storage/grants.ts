@@ -29,7 +29,13 @@ export function allowed(grants: StorageGrant[], bucket: string, key: string): bo
 
 /** A listing is allowed when the prefix lies inside a grant (or the grant lies inside it, then filtered). */
 export function listScope(grants: StorageGrant[], bucket: string, prefix: string): string[] {
-  return grants
-    .filter((g) => g.bucket === bucket && (prefix.startsWith(g.prefix) || g.prefix.startsWith(prefix)))
-    .map((g) => (prefix.startsWith(g.prefix) ? prefix : g.prefix));
+  const scopes = [
+    ...new Set(
+      grants
+        .filter((g) => g.bucket === bucket && (prefix.startsWith(g.prefix) || g.prefix.startsWith(prefix)))
+        .map((g) => (prefix.startsWith(g.prefix) ? prefix : g.prefix)),
+    ),
+  ];
+  // A scope inside another would list the same objects twice.
+  return scopes.filter((s) => !scopes.some((o) => o !== s && s.startsWith(o)));
 }

@@ -6,7 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/index.js';
-import { RUNTIME_BUNDLE_LABEL, runtimeBundleSha } from '../../src/pool/image.js';
+import { DockerDriver } from '../../src/pool/docker-driver.js';
 
 export const config = loadConfig(process.env);
 const START = 'start it with `npm run services:up`';
@@ -61,14 +61,7 @@ export async function requireDocker(socketPath = '/var/run/docker.sock'): Promis
 
 /** The runtime image matching this build's runtime bundle. */
 export async function requireRuntimeImage(docker: Docker): Promise<string> {
-  const sha = await runtimeBundleSha();
-  const images = await docker.listImages({ filters: { label: [`${RUNTIME_BUNDLE_LABEL}=${sha}`] } });
-  const tag = images[0]?.RepoTags?.find((t) => t.startsWith('faas-runtime:') && !t.endsWith(':latest'));
-  if (!tag)
-    throw new Error(
-      `no runtime image for this build's runtime bundle: build it with \`npm run services:up\``,
-    );
-  return tag;
+  return new DockerDriver(docker).runtimeImage();
 }
 
 /** A name unique to this test run, for queues, buckets and containers. */

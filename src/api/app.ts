@@ -1,0 +1,172 @@
+import { Hono } from 'hono';
+import type { FunctionSpec } from '../manifest/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { Enqueue } from '../queue/enqueue.js';
+import { functionOfInvocation } from '../queue/names.js';
+import type { InvocationRecord, InvocationStatus, RecordStore } from '../queue/records.js';
+import type { ResultWaiter } from '../queue/waiter.js';
+import { webhookRoutes } from '../triggers/webhook/routes.js';
+import { bearerAuth } from './auth.js';
+import { HttpError, onError } from './errors.js';
+
+export interface HealthReport {
+  ok: boolean;
+  checks: Record<string, { ok: boolean; ms: number; error?: string }>;
+}
+
+export interface ApiDeps {
+  functions: Record<string, FunctionSpec>;
+  enqueue: Enqueue;
+  records: RecordStore;
+  waiter: ResultWaiter;
+  /** Status of a job that has no record yet (queued or running), or undefined if unknown. */
+  jobStatus: (
+    fn: string,
+    id: string,
+  ) => Promise<{ status: InvocationStatus; attempts: number; enqueuedAt: number } | undefined>;
+  health: () => Promise<HealthReport>;
+  metrics: () => Promise<{ contentType: string; body: string }>;
+  token?: string;
+  bodyLimit: number;
+  logger: Logger;
+  /** Resolves a webhook secret's environment variable name to its value. */
+  secret: (name: string) => string | undefined;
+}
+
+/** Turns a finished record into the HTTP answer of a synchronous call. */
+export function syncResponse(record: InvocationRecord | undefined, spec: FunctionSpec, id: string): Response {
+  const headers = { 'X-Faas-Invocation-Id': id, 'Content-Type': 'application/json' };
+  if (!record) {
+    return new Response(
+      JSON.stringify({
+        id,
+        error: { kind: 'timeout', message: `no result within ${spec.timeoutMs} ms; poll /invocations/${id}` },
+      }),
+      { status: 504, headers: { ...headers, Location: `/invocations/${id}` } },
+    );
+  }
+  if (record.status === 'succeeded')
+    return new Response(JSON.stringify(record.result ?? null), { status: 200, headers });
+  const status = record.error?.kind === 'timeout' ? 504 : 502;
+  return new Response(JSON.stringify({ id, error: record.error }), { status, headers });
+}
+
+function parseEvent(text: string): unknown {
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
+  }
+}
+
+/**
+ * The HTTP API: invoke functions, read invocations, list functions, health and metrics.
+ * @example serve({ fetch: createApp(deps).fetch, port: 8080, hostname: '127.0.0.1' });
+ */
+export function createApp(d: ApiDeps): Hono {
+  const app = new Hono();
+  const log = d.logger.child({ component: 'api' });
+  app.onError(onError((err) => log.error({ err: err.message, stack: err.stack }, 'request failed')));
+  app.notFound(() => {
+    throw new HttpError(404, 'not_found', 'no such route');
+  });
+
+  app.get('/healthz', async (c) => {
+    const report = await d.health();
+    return c.json({ status: report.ok ? 'ok' : 'degraded', checks: report.checks }, report.ok ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => {
+    const m = await d.metrics();
+    return c.body(m.body, 200, { 'Content-Type': m.contentType });
+  });
+
+  const admin = bearerAuth(d.token);
+  app.use('/functions', admin);
+  app.use('/functions/*', admin);
+  app.use('/invocations/*', admin);
+
+  app.get('/functions', (c) =>
+    c.json(
+      Object.values(d.functions).map((f) => ({
+        name: f.name,
+        handler: f.handler,
+        runtime: f.runtime,
+        timeoutMs: f.timeoutMs,
+        memoryBytes: f.memoryBytes,
+        cpu: f.cpu,
+        concurrency: f.concurrency,
+        scale: f.scale,
+        triggers: f.triggers.map((t) =>
+          t.type === 'webhook' ? { ...t, secret: t.secret ? 'set' : undefined } : t,
+        ),
+      })),
+    ),
+  );
+
+  app.post('/functions/:name/invoke', async (c) => {
+    const name = c.req.param('name');
+    const spec = d.functions[name];
+    if (!spec) throw new HttpError(404, 'not_found', `no function named ${name}`);
+    const text = await c.req.text();
+    if (Buffer.byteLength(text) > d.bodyLimit)
+      throw new HttpError(413, 'too_large', `body over ${d.bodyLimit} bytes`);
+    const event = parseEvent(text);
+    const async = ['1', 'true'].includes(c.req.query('async') ?? '');
+    const key = c.req.header('idempotency-key');
+    let invocation: string;
+    try {
+      [invocation] = (await d.enqueue.enqueue([
+        {
+          functionName: name,
+          payload: { source: 'invoke', event, enqueuedAt: Date.now(), sync: !async },
+          dedupKey: key ? `idem:${key}` : undefined,
+        },
+      ])) as [string];
+    } catch (err) {
+      throw new HttpError(
+        503,
+        'unavailable',
+        `the queue is unavailable, nothing was accepted: ${(err as Error).message}`,
+        {
+          'Retry-After': '5',
+        },
+      );
+    }
+    if (async) {
+      c.header('Location', `/invocations/${invocation}`);
+      return c.json({ id: invocation }, 202);
+    }
+    return syncResponse(await d.waiter.wait(name, invocation, spec.timeoutMs + 5000), spec, invocation);
+  });
+
+  app.get('/invocations/:id', async (c) => {
+    const id = c.req.param('id');
+    const fn = functionOfInvocation(id);
+    if (!fn) throw new HttpError(404, 'not_found', `no invocation ${id}`);
+    const record = await d.records.get(id);
+    const job = !record || record.status === 'queued' ? await d.jobStatus(fn, id) : undefined;
+    if (!record && !job) throw new HttpError(404, 'not_found', `no invocation ${id}`);
+    return c.json({
+      id,
+      function: fn,
+      status: job?.status ?? record?.status,
+      result: record?.result ?? null,
+      error: record?.error ?? null,
+      logs: record?.logs ?? [],
+      attempts: Math.max(record?.attempts ?? 0, job?.attempts ?? 0),
+      timings: record?.timings ?? { enqueuedAt: job?.enqueuedAt },
+      cold: record?.cold ?? null,
+      history: record?.history ?? [],
+    });
+  });
+
+  webhookRoutes(app, {
+    functions: Object.values(d.functions),
+    enqueue: d.enqueue,
+    wait: (fn, id, ms) => d.waiter.wait(fn, id, ms),
+    secret: d.secret,
+    bodyLimit: d.bodyLimit,
+  });
+  return app;
+}

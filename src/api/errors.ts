@@ -1,0 +1,31 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/**
+ * An error that knows its HTTP status. Handlers throw it; one error handler turns it into
+ * `{ error: { code, message } }` with that status.
+ * @example throw new HttpError(404, 'not_found', `no function named ${name}`);
+ */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** The app's error handler: HttpError as itself, anything else as a 500 without internals. */
+export function onError(log: (err: Error) => void) {
+  return (err: Error, c: Context) => {
+    if (err instanceof HttpError) {
+      for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      return c.json({ error: { code: err.code, message: err.message } }, err.status);
+    }
+    log(err);
+    return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
+  };
+}

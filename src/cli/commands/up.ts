@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { configWarnings, loadConfig } from '../../config/index.js';
+import { ManifestError, formatProblem } from '../../manifest/errors.js';
+import { loadManifest } from '../../manifest/load.js';
+import { createLogger } from '../../observability/logger.js';
+import { manifestPath } from '../manifest-path.js';
+import type { Roles } from '../platform.js';
+
+/** Runs the platform until SIGINT or SIGTERM; `roles` picks which parts run in this process. */
+async function run(cmd: Command, roles: Roles): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.FAAS_LOG_LEVEL);
+  for (const w of configWarnings(config)) logger.warn(w);
+  const file = manifestPath(cmd, process.env);
+  let manifest;
+  try {
+    manifest = await loadManifest(file);
+  } catch (e) {
+    if (!(e instanceof ManifestError)) throw e;
+    for (const p of e.problems) console.error(`${file}: ${formatProblem(p)}`);
+    console.error(`✗ ${file} is invalid: nothing started. Fix it, then check with \`faas validate\`.`);
+    process.exitCode = 1;
+    return;
+  }
+  // Loaded here so that light commands (validate, schema) do not pay for the whole platform.
+  const { startPlatform } = await import('../platform.js');
+  const platform = await startPlatform(config, manifest, logger, roles, process.env);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    platform.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error({ err: err.message }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/**
+ * `faas up`: every role in one process (API and webhooks, bucket listeners, workers).
+ * `faas worker` and `faas api` run one role each, sharing one Redis, for more hosts.
+ * @example upCommand(program); // faas up --manifest functions/manifest.yaml
+ */
+export function upCommand(program: Command): void {
+  program
+    .command('up')
+    .description('run the platform: API, webhooks, bucket listeners and workers')
+    .action((_o: unknown, cmd: Command) => run(cmd, { api: true, workers: true, listeners: true }));
+  program
+    .command('worker')
+    .description('run only workers and their container pool (for more worker hosts)')
+    .action((_o: unknown, cmd: Command) => run(cmd, { api: false, workers: true, listeners: false }));
+  program
+    .command('api')
+    .description('run only the HTTP API, webhooks and bucket listeners')
+    .action((_o: unknown, cmd: Command) => run(cmd, { api: true, workers: false, listeners: true }));
+}

@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { ManifestError, type Problem, formatProblem } from '../../manifest/errors.js';
+import { manifestJsonSchema } from '../../manifest/json-schema.js';
+import { loadManifest } from '../../manifest/load.js';
+import { manifestPath } from '../manifest-path.js';
+
+/**
+ * `faas validate [file]`: checks a manifest and its handler files without running anything.
+ * Prints one line per problem, `file:line:column: path: message`, and exits 1 if there is any.
+ * @example validateCommand(program); // faas validate functions/manifest.yaml
+ */
+export function validateCommand(program: Command): void {
+  program
+    .command('validate [file]')
+    .description('check a functions manifest and its handler files')
+    .action(async (file: string | undefined, _options: unknown, cmd: Command) => {
+      const path = manifestPath(cmd, process.env, file);
+      try {
+        const manifest = await loadManifest(path);
+        const names = Object.keys(manifest.functions);
+        const count = `${names.length} function${names.length === 1 ? '' : 's'}`;
+        console.log(`✓ ${path}: ${count}${names.length > 0 ? ` (${names.join(', ')})` : ''}`);
+      } catch (e) {
+        if (!(e instanceof ManifestError)) throw e;
+        for (const problem of e.problems) console.error(`${where(path, problem)} ${formatProblem(problem)}`);
+        const n = e.problems.length;
+        console.error(`✗ ${path}: ${n} problem${n === 1 ? '' : 's'}, nothing applied`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+/**
+ * `faas schema`: prints the manifest's JSON Schema, for editors
+ * (`# yaml-language-server: $schema=...` at the top of the manifest).
+ * @example schemaCommand(program); // faas schema > schema/manifest.schema.json
+ */
+export function schemaCommand(program: Command): void {
+  program
+    .command('schema')
+    .description("print the manifest's JSON Schema")
+    .action(() => {
+      console.log(JSON.stringify(manifestJsonSchema(), null, 2));
+    });
+}
+
+function where(file: string, p: Problem): string {
+  return p.line === undefined ? `${file}:` : `${file}:${p.line}:${p.column ?? 1}:`;
+}

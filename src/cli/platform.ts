@@ -1,0 +1,259 @@
+/**
+ * Builds the platform's concrete parts from configuration and a manifest, and starts the roles
+ * asked for. `faas up` and the integration tests both start the platform through here.
+ */
+import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { serve, type ServerType } from '@hono/node-server';
+import { randomBytes } from 'node:crypto';
+import { freemem, totalmem } from 'node:os';
+import Docker from 'dockerode';
+import * as Minio from 'minio';
+import type { Redis } from 'ioredis';
+import { createApp, type HealthReport } from '../api/app.js';
+import { Bundler } from '../build/bundle.js';
+import type { Config } from '../config/index.js';
+import type { Manifest } from '../manifest/types.js';
+import type { Logger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
+import { DockerDriver } from '../pool/docker-driver.js';
+import { Pool } from '../pool/pool.js';
+import { Reaper } from '../pool/reaper.js';
+import { Producer } from '../queue/producer.js';
+import { RecordStore } from '../queue/records.js';
+import { assertNoEviction, connectRedis, connectRedisFailFast } from '../queue/redis.js';
+import { ResultWaiter } from '../queue/waiter.js';
+import { ensureBuckets, manifestBuckets } from '../storage/buckets.js';
+import { S3Gateway } from '../storage/s3-gateway.js';
+import { BucketListener } from '../triggers/bucket/listener.js';
+import { parseDuration } from '../util/duration.js';
+import { FunctionWorker } from '../worker/worker.js';
+
+export interface Roles {
+  api: boolean;
+  workers: boolean;
+  listeners: boolean;
+}
+
+export interface Platform {
+  instance: string;
+  /** The bound HTTP port (useful when configured as 0). */
+  port?: number;
+  app: ReturnType<typeof createApp>;
+  pool?: Pool;
+  producer: Producer;
+  records: RecordStore;
+  listener?: BucketListener;
+  redis: Redis;
+  stop(): Promise<void>;
+}
+
+/** Default container cap: half the host's memory in 128 MiB containers, at most 64. */
+export function defaultHostCap(): number {
+  return Math.max(2, Math.min(64, Math.floor((totalmem() * 0.5) / (128 * 1024 * 1024))));
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<{ ok: boolean; ms: number; error?: string }> {
+  const t0 = performance.now();
+  try {
+    await fn();
+    return { ok: true, ms: Math.round(performance.now() - t0) };
+  } catch (err) {
+    return { ok: false, ms: Math.round(performance.now() - t0), error: (err as Error).message };
+  }
+}
+
+export function s3Client(config: Config): S3Client {
+  return new S3Client({
+    endpoint: config.S3_ENDPOINT,
+    region: config.S3_REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY },
+  });
+}
+
+export function minioClient(config: Config): Minio.Client {
+  const url = new URL(config.S3_ENDPOINT);
+  const useSSL = url.protocol === 'https:';
+  return new Minio.Client({
+    endPoint: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port ? Number(url.port) : useSSL ? 443 : 80,
+    useSSL,
+    accessKey: config.S3_ACCESS_KEY_ID,
+    secretKey: config.S3_SECRET_ACCESS_KEY,
+    region: config.S3_REGION,
+  });
+}
+
+/**
+ * Starts the platform. Refuses a Redis that evicts keys, and a manifest that failed validation
+ * never gets here (the caller loads it first), so nothing starts half-configured.
+ */
+export async function startPlatform(
+  config: Config,
+  manifest: Manifest,
+  logger: Logger,
+  roles: Roles = { api: true, workers: true, listeners: true },
+  secrets: Record<string, string | undefined> = {},
+): Promise<Platform> {
+  const instance = config.FAAS_INSTANCE ?? `i${randomBytes(4).toString('hex')}`;
+  const log = logger.child({ instance });
+  const specs = Object.values(manifest.functions);
+  const keepSeconds = Math.round(parseDuration(config.FAAS_INVOCATION_TTL) / 1000);
+
+  const redis = connectRedis(config.REDIS_URL);
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const closers: Array<() => Promise<unknown>> = [async () => redis.quit().catch(() => redis.disconnect())];
+  const stop = async () => {
+    for (const close of closers.reverse())
+      await close().catch((err: Error) => log.warn({ err: err.message }, 'stop step failed'));
+  };
+  try {
+    await assertNoEviction(redis);
+    const s3 = s3Client(config);
+    closers.push(async () => s3.destroy());
+    const docker = new Docker();
+    const driver = new DockerDriver(docker);
+    const records = new RecordStore(redis, keepSeconds);
+    // Accepting events uses a fail-fast connection: a webhook gets 503 at once while Redis is down.
+    const ingest = connectRedisFailFast(config.REDIS_URL);
+    ingest.on('error', () => undefined);
+    if (ingest.status !== 'ready') await new Promise((resolve) => ingest.once('ready', resolve));
+    closers.push(async () => ingest.quit().catch(() => ingest.disconnect()));
+    const producer = new Producer(ingest, manifest.functions, keepSeconds);
+    closers.push(() => producer.close());
+
+    let pool: Pool | undefined;
+    const metricsPool = { snapshot: () => pool?.snapshot() ?? [] };
+    const metrics = new Metrics(() => specs.map((s) => s.name), metricsPool, {
+      backlog: async (fn) => {
+        const q = producer.queue(fn);
+        const counts = await q.getJobCounts('waiting', 'prioritized', 'active', 'delayed');
+        const oldest = (await q.getJobs(['wait', 'prioritized'], 0, 0, true))[0];
+        return {
+          waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+          active: counts.active ?? 0,
+          delayed: counts.delayed ?? 0,
+          oldestAgeMs: oldest ? Date.now() - oldest.timestamp : 0,
+        };
+      },
+    });
+
+    if (roles.workers) {
+      const reaper = new Reaper(redis, driver, instance, log);
+      await reaper.start();
+      closers.push(() => reaper.stop());
+      const bundler = new Bundler();
+      // Bundle every function now: a handler that does not build is reported at start.
+      await Promise.all(specs.map((s) => bundler.code(s)));
+      pool = new Pool({
+        driver,
+        storage: new S3Gateway(s3),
+        image: await driver.runtimeImage(config.FAAS_RUNTIME_IMAGE),
+        instance,
+        stateDir: config.stateDir,
+        logger: log,
+        code: (spec) => bundler.code(spec),
+        prewarm: config.FAAS_PREWARM,
+        hostCap: config.FAAS_MAX_CONTAINERS ?? defaultHostCap(),
+        genericLimits: { memoryBytes: 128 * 1024 * 1024, cpu: 1, pids: 128 },
+      });
+      await pool.start();
+      const p = pool;
+      closers.push(() => p.close());
+      for (const spec of specs) {
+        pool.register(spec);
+        const worker = new FunctionWorker({
+          spec,
+          connection: redis,
+          pool,
+          records,
+          logger: log,
+          onOutcome: (s, o) => {
+            metrics.invocations.inc({ function: s.name, outcome: o.ok ? 'ok' : (o.error?.kind ?? 'error') });
+            if (o.durationMs) metrics.duration.observe({ function: s.name }, o.durationMs / 1000);
+            if (o.cold) metrics.coldStarts.inc({ function: s.name, prewarmed: String(o.prewarmed) });
+          },
+        });
+        worker.start();
+        closers.push(() => worker.close());
+      }
+    }
+
+    if (roles.listeners) {
+      const created = await ensureBuckets(s3, manifestBuckets(manifest));
+      if (created.length) log.info({ buckets: created }, 'created buckets the manifest names');
+    }
+    let listener: BucketListener | undefined;
+    if (roles.listeners && specs.some((s) => s.triggers.some((t) => t.type === 'bucket'))) {
+      listener = new BucketListener({
+        client: minioClient(config),
+        functions: specs,
+        sink: producer,
+        logger: log,
+      });
+      await listener.start();
+      const l = listener;
+      closers.push(() => l.stop());
+    }
+
+    const waiter = new ResultWaiter(() => redis.duplicate(), records);
+    closers.push(() => waiter.close());
+    const health = async (): Promise<HealthReport> => {
+      const [r, m, d] = await Promise.all([
+        timed(() => redis.ping()),
+        timed(() => s3.send(new ListBucketsCommand({}))),
+        timed(() => driver.ping()),
+      ]);
+      const checks: HealthReport['checks'] = { redis: r, minio: m, docker: d };
+      return { ok: r.ok && m.ok && d.ok, checks };
+    };
+    const app = createApp({
+      functions: manifest.functions,
+      enqueue: producer,
+      records,
+      waiter,
+      jobStatus: async (fn, id) => {
+        const job = await producer.queue(fn).getJob(id);
+        if (!job) return undefined;
+        const state = await job.getState();
+        const status =
+          state === 'active'
+            ? 'running'
+            : state === 'completed'
+              ? 'succeeded'
+              : state === 'failed'
+                ? 'failed'
+                : 'queued';
+        return { status, attempts: job.attemptsMade, enqueuedAt: job.timestamp };
+      },
+      health,
+      metrics: () => metrics.render(),
+      token: config.FAAS_API_TOKEN,
+      bodyLimit: config.FAAS_BODY_LIMIT,
+      logger: log,
+      secret: (name) => secrets[name],
+    });
+
+    let port: number | undefined;
+    if (roles.api) {
+      const server: ServerType = await new Promise((resolve, reject) => {
+        const s = serve({ fetch: app.fetch, port: config.FAAS_PORT, hostname: config.apiHost }, () =>
+          resolve(s),
+        );
+        s.once('error', reject);
+      });
+      const address = server.address();
+      port = typeof address === 'object' && address ? address.port : config.FAAS_PORT;
+      closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      log.info({ url: `http://${config.apiHost}:${port}` }, 'API listening');
+    }
+    log.info(
+      { functions: specs.map((s) => s.name), freeMemMb: Math.round(freemem() / 1048576) },
+      'platform started',
+    );
+    return { instance, port, app, pool, producer, records, listener, redis, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { ManifestError, type Problem, formatPath } from './errors.js';
+import { realDir, resolveHandler } from './handler.js';
+import { humanMessages, type RawProblem, toProblems } from './issues.js';
+import { toFunctionSpec } from './normalize.js';
+import { handlerProblem } from './rules.js';
+import { FIELD_NAMES, manifestSchema } from './schema.js';
+import type { FunctionSpec, Manifest } from './types.js';
+import { readYaml } from './yaml.js';
+
+/**
+ * Validates a manifest's text and returns it with every default filled in. Handler paths are
+ * resolved against the folder of `file`, and their files must exist there.
+ * Throws a {@link ManifestError} listing every problem; nothing is returned half-valid.
+ * @example
+ * const manifest = parseManifest('version: 1\nfunctions: {}\n', '/srv/functions/manifest.yaml');
+ */
+export function parseManifest(text: string, file: string): Manifest {
+  const path = resolve(file);
+  const dir = realDir(dirname(path));
+  const yaml = readYaml(text);
+  if (yaml.problems.length > 0) throw new ManifestError(path, yaml.problems);
+  if (yaml.data === undefined || yaml.data === null) {
+    throw new ManifestError(path, [
+      { path: '', message: 'the manifest is empty: it needs version: 1 and functions' },
+    ]);
+  }
+
+  const parsed = manifestSchema.safeParse(yaml.data, { error: humanMessages });
+  const raw: RawProblem[] = parsed.success ? [] : toProblems(parsed.error.issues, FIELD_NAMES);
+  // Handlers are looked up even when the schema failed, so one run reports every problem.
+  const handlers = new Map<string, { file: string; exportName: string }>();
+  for (const [name, handler] of declaredHandlers(yaml.data)) {
+    const found = resolveHandler(dir, handler);
+    if ('problem' in found) raw.push({ path: ['functions', name, 'handler'], message: found.problem });
+    else handlers.set(name, found);
+  }
+
+  if (!parsed.success || raw.length > 0) {
+    const problems: Problem[] = raw.map((p) => ({
+      path: formatPath(p.path),
+      message: p.message,
+      ...yaml.locate(p.path),
+    }));
+    problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
+    throw new ManifestError(path, problems);
+  }
+  const functions: Record<string, FunctionSpec> = {};
+  for (const [name, fn] of Object.entries(parsed.data.functions)) {
+    functions[name] = toFunctionSpec(name, fn, handlers.get(name)!);
+  }
+  return { version: 1, file: path, dir, functions };
+}
+
+/**
+ * Reads and validates the manifest at `file`; a missing or unreadable file is a
+ * {@link ManifestError} too.
+ * @example const manifest = await loadManifest('functions/manifest.yaml');
+ */
+export async function loadManifest(file: string): Promise<Manifest> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new ManifestError(resolve(file), [{ path: '', message: `cannot read ${file}: ${reason}` }]);
+  }
+  return parseManifest(text, file);
+}
+
+/** `[name, handler]` for every function whose handler is well formed, read from the raw data. */
+function declaredHandlers(data: unknown): Array<[string, string]> {
+  const functions = (data as { functions?: unknown }).functions;
+  if (!functions || typeof functions !== 'object') return [];
+  return Object.entries(functions).flatMap(([name, fn]): Array<[string, string]> => {
+    const handler = (fn as { handler?: unknown } | null)?.handler;
+    return typeof handler === 'string' && !handlerProblem(handler) ? [[name, handler]] : [];
+  });
+}

@@ -1,0 +1,293 @@
+/**
+ * Webhooks and the invoke API over real HTTP, against `faas up` as its own process with real
+ * Redis, MinIO and Docker: one test per status path, concurrency, idempotency, per-invocation logs.
+ */
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signGithub, signTimestamped } from '../../src/triggers/webhook/signature.js';
+import { eventually, startPlatformProcess, type RunningPlatform } from '../helpers/platform.js';
+import { requireDocker, requireMinio, requireRedis, uniqueName } from '../helpers/services.js';
+
+const SECRET = randomBytes(24).toString('hex');
+const OLD_SECRET = randomBytes(24).toString('hex');
+const TOKEN = randomBytes(24).toString('hex');
+
+async function keys(s3: S3Client, Bucket: string, Prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const res = await s3.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken: token }));
+    out.push(...(res.Contents ?? []).map((o) => o.Key as string));
+    token = res.IsTruncated ? res.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+describe('webhooks and the invoke API', () => {
+  let s3: S3Client;
+  let p: RunningPlatform;
+  const bucket = uniqueName('effects');
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  beforeAll(async () => {
+    (await requireRedis()).disconnect();
+    await requireDocker();
+    s3 = await requireMinio();
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    p = await startPlatformProcess(
+      `version: 1
+functions:
+  hook:
+    handler: hook/index.handler
+    timeout: 2s
+    concurrency: 8
+    scale: { max: 4 }
+    retry: { attempts: 1 }
+    env: { OUT_BUCKET: ${bucket} }
+    storage: { write: [${bucket}] }
+    triggers:
+      - webhook: { path: /hooks/async }
+      - webhook: { path: /hooks/sync, method: [GET, POST, PUT], mode: sync }
+      - webhook: { path: /hooks/github, secret: HOOK_SECRET, signature: github, idempotencyHeader: X-GitHub-Delivery }
+      - webhook: { path: /hooks/stamped, secret: HOOK_SECRET, signature: timestamped, mode: sync }
+`,
+      ['hook'],
+      {
+        HOOK_SECRET: SECRET,
+        FAAS_API_TOKEN: TOKEN,
+        FAAS_HOST: '127.0.0.1',
+        FAAS_BODY_LIMIT: String(64 * 1024),
+      },
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    expect(await p?.stop()).toBe(0);
+    const all = await keys(s3, bucket).catch(() => []);
+    for (let i = 0; i < all.length; i += 1000) {
+      await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: all.slice(i, i + 1000).map((Key) => ({ Key })) },
+        }),
+      );
+    }
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    s3?.destroy();
+  });
+
+  it('200: a sync webhook returns the handler result', async () => {
+    const res = await fetch(`${p.url}/hooks/sync?x=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
+    expect(res.status).toBe(200);
+    const event = (await res.json()) as Record<string, unknown>;
+    expect(event).toMatchObject({
+      method: 'POST',
+      path: '/hooks/sync',
+      query: { x: '1' },
+      body: '{"a":1}',
+      isBase64Encoded: false,
+    });
+  });
+
+  it("200: a sync webhook answers with the handler's status, headers and binary body exactly", async () => {
+    const payload = randomBytes(4096);
+    const res = await fetch(`${p.url}/hooks/sync?mode=binary`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: payload,
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-echo-length')).toBe('4096');
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    expect(Buffer.from(await res.arrayBuffer()).equals(payload)).toBe(true);
+  });
+
+  it('202: an async webhook answers with the invocation id and its location', async () => {
+    const res = await fetch(`${p.url}/hooks/async`, { method: 'POST', body: 'hello' });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    expect(res.headers.get('location')).toBe(`/invocations/${id}`);
+    const rec = await eventually('the invocation to finish', async () => {
+      const r = (await (await fetch(`${p.url}/invocations/${id}`, { headers: auth })).json()) as {
+        status: string;
+      };
+      return r.status === 'succeeded' ? r : undefined;
+    });
+    expect(rec).toMatchObject({
+      id,
+      function: 'hook',
+      status: 'succeeded',
+      result: { body: 'hello', method: 'POST' },
+    });
+  });
+
+  it('400: a body declared as JSON that does not parse', async () => {
+    const res = await fetch(`${p.url}/hooks/async`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":',
+    });
+    expect(res.status).toBe(400);
+  });
+
+  it.each([
+    ['missing', {}],
+    ['wrong', { 'x-hub-signature-256': signGithub('not-the-secret', '{"ok":true}') }],
+    ['tampered', { 'x-hub-signature-256': signGithub(SECRET, '{"ok":false}') }],
+  ])('401: GitHub-style signature %s', async (_name, headers) => {
+    const res = await fetch(`${p.url}/hooks/github`, { method: 'POST', headers, body: '{"ok":true}' });
+    expect(res.status).toBe(401);
+  });
+
+  it('401: a stale timestamped signature; 200 with a fresh one from a rotated secret list', async () => {
+    const body = '{"event":"x"}';
+    const stale = signTimestamped([SECRET], body, Math.floor(Date.now() / 1000) - 3600);
+    expect(
+      (
+        await fetch(`${p.url}/hooks/stamped`, {
+          method: 'POST',
+          headers: { 'x-faas-signature': stale },
+          body,
+        })
+      ).status,
+    ).toBe(401);
+    const fresh = signTimestamped([OLD_SECRET, SECRET], body, Math.floor(Date.now() / 1000));
+    expect(
+      (
+        await fetch(`${p.url}/hooks/stamped`, {
+          method: 'POST',
+          headers: { 'x-faas-signature': fresh },
+          body,
+        })
+      ).status,
+    ).toBe(200);
+  });
+
+  it('202 with a valid GitHub signature; the delivery id deduplicates', async () => {
+    const body = '{"ok":true}';
+    const headers = { 'x-hub-signature-256': signGithub(SECRET, body), 'x-github-delivery': uniqueName('d') };
+    const a = await fetch(`${p.url}/hooks/github`, { method: 'POST', headers, body });
+    const b = await fetch(`${p.url}/hooks/github`, { method: 'POST', headers, body });
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(((await a.json()) as { id: string }).id).toBe(((await b.json()) as { id: string }).id);
+  });
+
+  it('401: the invoke API without the bearer token', async () => {
+    expect((await fetch(`${p.url}/functions/hook/invoke`, { method: 'POST', body: '{}' })).status).toBe(401);
+    expect((await fetch(`${p.url}/functions`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(
+      401,
+    );
+    expect((await fetch(`${p.url}/functions`, { headers: auth })).status).toBe(200);
+  });
+
+  it('404 for an unknown path, 405 for a wrong method', async () => {
+    expect((await fetch(`${p.url}/hooks/nope`, { method: 'POST' })).status).toBe(404);
+    const res = await fetch(`${p.url}/hooks/async`, { method: 'DELETE' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+  });
+
+  it('413: a body over the limit, refused while it streams', async () => {
+    const big = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 16; i++) controller.enqueue(new Uint8Array(16 * 1024));
+        controller.close();
+      },
+    });
+    const res = await fetch(`${p.url}/hooks/async`, {
+      method: 'POST',
+      body: big,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
+  });
+
+  it('504: a sync call whose function runs past its timeout', async () => {
+    const res = await fetch(`${p.url}/hooks/sync?mode=slow`);
+    expect(res.status).toBe(504);
+  }, 30_000);
+
+  it('the same Idempotency-Key posted 5 times runs once and returns one id', async () => {
+    const key = uniqueName('idem');
+    const n = uniqueName('n');
+    const ids = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${p.url}/hooks/async?mode=effect`, {
+        method: 'POST',
+        headers: { 'idempotency-key': key },
+        body: JSON.stringify({ n }),
+      });
+      expect(res.status).toBe(202);
+      ids.add(((await res.json()) as { id: string }).id);
+    }
+    expect(ids.size).toBe(1);
+    await eventually('the effect', async () =>
+      (await keys(s3, bucket, `effects/${n}/`)).length > 0 ? true : undefined,
+    );
+    const [id] = [...ids];
+    await eventually('the record', async () => {
+      const r = (await (await fetch(`${p.url}/invocations/${id}`, { headers: auth })).json()) as {
+        status: string;
+      };
+      return r.status === 'succeeded' ? true : undefined;
+    });
+    expect(await keys(s3, bucket, `effects/${n}/`)).toHaveLength(1);
+  }, 60_000);
+
+  it('1,000 concurrent async posts: 1,000 effects, none lost, none doubled', async () => {
+    const run = uniqueName('burst');
+    const posts = Array.from({ length: 1000 }, (_, i) =>
+      fetch(`${p.url}/hooks/async?mode=effect`, {
+        method: 'POST',
+        body: JSON.stringify({ n: `${run}-${i}` }),
+      }).then((r) => r.status),
+    );
+    const statuses = await Promise.all(posts);
+    expect(statuses.filter((s) => s === 202)).toHaveLength(1000);
+    const effects = await eventually(
+      '1,000 effects',
+      async () => {
+        const k = await keys(s3, bucket, 'effects/');
+        const mine = k.filter((x) => x.startsWith(`effects/${run}-`));
+        return mine.length >= 1000 ? mine : undefined;
+      },
+      180_000,
+    );
+    const perEvent = new Map<string, number>();
+    for (const k of effects) {
+      const n = k.split('/')[1] as string;
+      perEvent.set(n, (perEvent.get(n) ?? 0) + 1);
+    }
+    expect(perEvent.size).toBe(1000);
+    expect([...perEvent.values()].every((c) => c === 1)).toBe(true);
+  }, 240_000);
+
+  it('GET /invocations/:id shows only that invocation’s logs, with several at once in one container', async () => {
+    const tags = Array.from({ length: 6 }, (_, i) => `tag${i}-${randomBytes(3).toString('hex')}`);
+    const res = await Promise.all(
+      tags.map((tag) => fetch(`${p.url}/hooks/async?mode=chatty&tag=${tag}`, { method: 'POST' })),
+    );
+    const ids = await Promise.all(res.map(async (r) => ((await r.json()) as { id: string }).id));
+    for (const [i, id] of ids.entries()) {
+      const rec = await eventually('chatty record', async () => {
+        const r = (await (await fetch(`${p.url}/invocations/${id}`, { headers: auth })).json()) as {
+          status: string;
+          logs: Array<{ msg: string }>;
+        };
+        return r.status === 'succeeded' ? r : undefined;
+      });
+      expect(rec.logs.map((l) => l.msg)).toEqual([0, 1, 2, 3, 4].map((n) => `${tags[i]} line ${n}`));
+    }
+  }, 60_000);
+});
