@@ -17,6 +17,11 @@ MINIO_VERSION="${FAAS_MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}"
 MINIO_BIN="$FAAS_CACHE_DIR/bin/minio-$MINIO_VERSION"
 DOCKER_SOCK="${FAAS_DOCKER_SOCK:-/var/run/docker.sock}"
 PID_DIR="$FAAS_STATE_DIR/pids"
+# MinIO delivers bucket events by POSTing them to the platform (its webhook notification target,
+# with an on-disk queue so nothing is lost while the platform is down). The token is shared
+# through this file; the platform reads the same file.
+FAAS_PORT="${FAAS_PORT:-8080}"
+MINIO_EVENTS_TOKEN_FILE="$FAAS_STATE_DIR/minio-events.token"
 
 mkdir -p "$FAAS_STATE_DIR" "$FAAS_CACHE_DIR/bin" "$PID_DIR"
 

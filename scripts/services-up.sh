@@ -59,10 +59,20 @@ start_minio() {
   command -v curl >/dev/null || apt_install curl
   if minio_ok; then log "minio: already running on 127.0.0.1:$MINIO_PORT"; return; fi
   build_minio
-  mkdir -p "$MINIO_DATA_DIR"
+  mkdir -p "$MINIO_DATA_DIR" "$FAAS_STATE_DIR/minio-events"
+  if [ ! -s "$MINIO_EVENTS_TOKEN_FILE" ]; then
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$MINIO_EVENTS_TOKEN_FILE")
+  fi
   log "minio: starting on 127.0.0.1:$MINIO_PORT (data in $MINIO_DATA_DIR)"
+  # Target FAAS: bucket events are POSTed to the platform at /minio/events, queued on disk
+  # (queue_dir) while it does not answer 2xx, and retried.
   MINIO_ROOT_USER="$MINIO_ROOT_USER" MINIO_ROOT_PASSWORD="$MINIO_ROOT_PASSWORD" \
     MINIO_BROWSER=off MINIO_UPDATE=off \
+    MINIO_NOTIFY_WEBHOOK_ENABLE_FAAS=on \
+    MINIO_NOTIFY_WEBHOOK_ENDPOINT_FAAS="http://127.0.0.1:$FAAS_PORT/minio/events" \
+    MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_FAAS="Bearer $(cat "$MINIO_EVENTS_TOKEN_FILE")" \
+    MINIO_NOTIFY_WEBHOOK_QUEUE_DIR_FAAS="$FAAS_STATE_DIR/minio-events" \
+    MINIO_NOTIFY_WEBHOOK_QUEUE_LIMIT_FAAS=100000 \
     nohup "$MINIO_BIN" server "$MINIO_DATA_DIR" --quiet --address "127.0.0.1:$MINIO_PORT" \
     --console-address "127.0.0.1:$MINIO_CONSOLE_PORT" >"$FAAS_STATE_DIR/minio.log" 2>&1 &
   echo $! >"$PID_DIR/minio.pid"

@@ -5,6 +5,8 @@
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { serve, type ServerType } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { freemem, totalmem } from 'node:os';
 import Docker from 'dockerode';
 import * as Minio from 'minio';
@@ -25,6 +27,7 @@ import { ResultWaiter } from '../queue/waiter.js';
 import { ensureBuckets, manifestBuckets } from '../storage/buckets.js';
 import { S3Gateway } from '../storage/s3-gateway.js';
 import { BucketListener } from '../triggers/bucket/listener.js';
+import { configureTargets, minioTargetRoute, TARGET_ARN } from '../triggers/bucket/target.js';
 import { parseDuration } from '../util/duration.js';
 import { FunctionWorker } from '../worker/worker.js';
 
@@ -45,6 +48,17 @@ export interface Platform {
   listener?: BucketListener;
   redis: Redis;
   stop(): Promise<void>;
+}
+
+async function readTargetToken(stateDir: string): Promise<string> {
+  const file = join(stateDir, 'minio-events.token');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    throw new Error(
+      `no token for MinIO's bucket-event target: set FAAS_MINIO_EVENTS_TOKEN or run \`npm run services:up\` (it writes ${file})`,
+    );
+  }
 }
 
 /** Default container cap: half the host's memory in 128 MiB containers, at most 64. */
@@ -184,7 +198,9 @@ export async function startPlatform(
       if (created.length) log.info({ buckets: created }, 'created buckets the manifest names');
     }
     let listener: BucketListener | undefined;
-    if (roles.listeners && specs.some((s) => s.triggers.some((t) => t.type === 'bucket'))) {
+    const bucketTriggers = specs.some((s) => s.triggers.some((t) => t.type === 'bucket'));
+    let targetToken: string | undefined;
+    if (roles.listeners && bucketTriggers && config.FAAS_BUCKET_EVENTS === 'listen') {
       listener = new BucketListener({
         client: minioClient(config),
         functions: specs,
@@ -194,6 +210,10 @@ export async function startPlatform(
       await listener.start();
       const l = listener;
       closers.push(() => l.stop());
+    } else if (roles.listeners && bucketTriggers) {
+      targetToken = config.FAAS_MINIO_EVENTS_TOKEN ?? (await readTargetToken(config.stateDir));
+      const buckets = await configureTargets(minioClient(config), specs);
+      log.info({ buckets, target: TARGET_ARN }, 'MinIO posts bucket events to /minio/events');
     }
 
     const waiter = new ResultWaiter(() => redis.duplicate(), records);
@@ -233,6 +253,8 @@ export async function startPlatform(
       logger: log,
       secret: (name) => secrets[name],
     });
+
+    minioTargetRoute(app, { token: targetToken, functions: specs, enqueue: producer, logger: log });
 
     let port: number | undefined;
     if (roles.api) {

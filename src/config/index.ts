@@ -36,6 +36,17 @@ export const configSchema = z.object({
     .min(1024)
     .default(6 * 1024 * 1024),
   FAAS_INVOCATION_TTL: duration.default('168h'),
+  /**
+   * How bucket events arrive: `webhook` (MinIO posts them to /minio/events from its durable
+   * on-disk queue; set up by services:up) or `listen` (MinIO's listen API, nothing to configure
+   * in MinIO, but events that happen while disconnected are missed).
+   */
+  FAAS_BUCKET_EVENTS: z.enum(['webhook', 'listen']).default('webhook'),
+  /** Token MinIO's webhook target presents; default: the file services:up writes in the state dir. */
+  FAAS_MINIO_EVENTS_TOKEN: z
+    .string()
+    .regex(/^\S{16,}$/, 'at least 16 characters, no whitespace')
+    .optional(),
   FAAS_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

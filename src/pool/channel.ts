@@ -56,6 +56,7 @@ export class RuntimeChannel extends EventEmitter {
   private helloWaiter?: { resolve: () => void; reject: (e: Error) => void };
   private initWaiter?: { resolve: () => void; reject: (e: WireError) => void };
   private lost = false;
+  private readonly sockets = new Set<Socket>();
 
   private constructor(
     private readonly server: Server,
@@ -132,7 +133,8 @@ export class RuntimeChannel extends EventEmitter {
   }
 
   async close(): Promise<void> {
-    this.control?.destroy();
+    // server.close() waits for every open connection: end them all, streams included.
+    for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await rm(this.socketPath, { force: true });
   }
@@ -143,6 +145,8 @@ export class RuntimeChannel extends EventEmitter {
 
   private accept(socket: Socket): void {
     socket.on('error', () => undefined);
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     readFirstLine(socket, MAX_LINE_BYTES)
       .then((line) => {
         const msg = JSON.parse(line) as RuntimeMessage | StreamHeader;

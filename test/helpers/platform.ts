@@ -50,13 +50,32 @@ export function runCli(args: string[], env: Record<string, string> = {}): ChildP
   });
 }
 
+/**
+ * Environment for a platform that receives MinIO's bucket events: MinIO's webhook target (set
+ * up by services:up) posts to 127.0.0.1:8080 with the token in the services' state dir.
+ */
+export async function bucketEventsEnv(): Promise<Record<string, string>> {
+  const { config } = await import('./services.js');
+  const file = join(config.stateDir, 'minio-events.token');
+  const token = await readFile(file, 'utf8').catch(() => {
+    throw new Error(`no MinIO event token at ${file}: start the services with \`npm run services:up\``);
+  });
+  const busy = await fetch('http://127.0.0.1:8080/healthz').then(
+    () => true,
+    () => false,
+  );
+  if (busy)
+    throw new Error('port 8080 is taken: stop the running platform (MinIO posts bucket events there)');
+  return { FAAS_PORT: '8080', FAAS_MINIO_EVENTS_TOKEN: token.trim() };
+}
+
 export async function startPlatformProcess(
   manifest: string,
   fixtures: string[],
   env: Record<string, string> = {},
 ): Promise<RunningPlatform> {
   const dir = await writeManifestDir(manifest, fixtures);
-  const port = await freePort();
+  const port = env.FAAS_PORT ? Number(env.FAAS_PORT) : await freePort();
   const instance = `t${Math.random().toString(36).slice(2, 10)}`;
   const child = runCli(['up', '--manifest', join(dir, 'manifest.yaml')], {
     FAAS_PORT: String(port),

@@ -18,7 +18,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Producer } from '../../src/queue/producer.js';
 import { bucketDedupKey, normalizeRecord } from '../../src/triggers/bucket/record.js';
 import { fnSpec } from '../helpers/spec.js';
-import { eventually, startPlatformProcess, type RunningPlatform } from '../helpers/platform.js';
+import {
+  bucketEventsEnv,
+  eventually,
+  startPlatformProcess,
+  type RunningPlatform,
+} from '../helpers/platform.js';
 import { requireDocker, requireMinio, requireRedis, uniqueName } from '../helpers/services.js';
 
 async function listAll(s3: S3Client, Bucket: string, Prefix = ''): Promise<string[]> {
@@ -119,6 +124,7 @@ functions:
     storage: { write: [${output}] }
 `,
       ['copy-key', 'stream-copy', 'broken', 'probe'],
+      await bucketEventsEnv(),
     );
   }, 120_000);
 
@@ -127,7 +133,7 @@ functions:
     expect(code).toBe(0);
     for (const b of [input, output, other]) await emptyAndDelete(s3, b);
     s3?.destroy();
-  });
+  }, 120_000);
 
   it('runs the function once per matching upload, with the exact key, and never for the others', async () => {
     const { matching, other: skipped } = mixedKeys();
