@@ -1,6 +1,6 @@
 // The README's main command: runs the platform with the example functions, uploads the samples
 // and prints what the functions wrote. Talks only to the local services on 127.0.0.1.
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 
@@ -58,6 +58,8 @@ try {
     ['text/story.txt', 'functions/samples/story.txt', 'text/plain', 'summaries', 'text/story.txt.words.json'],
   ];
   for (const [key, file, type, outBucket, outKey] of uploads) {
+    // A fresh run: the output of an earlier demo must not pass for this one's.
+    await s3.send(new DeleteObjectCommand({ Bucket: outBucket, Key: outKey })).catch(() => undefined);
     step(`uploading ${file} to s3://uploads/${key}`);
     await s3.send(
       new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: await readFile(file), ContentType: type }),

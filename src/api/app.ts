@@ -157,6 +157,8 @@ export function createApp(d: ApiDeps): Hono {
       attempts: Math.max(record?.attempts ?? 0, job?.attempts ?? 0),
       timings: record?.timings ?? { enqueuedAt: job?.enqueuedAt },
       cold: record?.cold ?? null,
+      prewarmed: record?.prewarmed ?? null,
+      container: record?.container ?? null,
       history: record?.history ?? [],
     });
   });

@@ -18,8 +18,10 @@ import type { Manifest } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { DockerDriver } from '../pool/docker-driver.js';
+import { Autoscaler } from '../pool/autoscaler.js';
 import { Pool } from '../pool/pool.js';
 import { Reaper } from '../pool/reaper.js';
+import { readBacklog } from '../queue/backlog.js';
 import { Producer } from '../queue/producer.js';
 import { RecordStore } from '../queue/records.js';
 import { assertNoEviction, connectRedis, connectRedisFailFast } from '../queue/redis.js';
@@ -139,17 +141,7 @@ export async function startPlatform(
     let pool: Pool | undefined;
     const metricsPool = { snapshot: () => pool?.snapshot() ?? [] };
     const metrics = new Metrics(() => specs.map((s) => s.name), metricsPool, {
-      backlog: async (fn) => {
-        const q = producer.queue(fn);
-        const counts = await q.getJobCounts('waiting', 'prioritized', 'active', 'delayed');
-        const oldest = (await q.getJobs(['wait', 'prioritized'], 0, 0, true))[0];
-        return {
-          waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
-          active: counts.active ?? 0,
-          delayed: counts.delayed ?? 0,
-          oldestAgeMs: oldest ? Date.now() - oldest.timestamp : 0,
-        };
-      },
+      backlog: (fn) => readBacklog(producer.queue(fn), Date.now()),
     });
 
     if (roles.workers) {
@@ -174,6 +166,14 @@ export async function startPlatform(
       await pool.start();
       const p = pool;
       closers.push(() => p.close());
+      const workers = new Map<string, FunctionWorker>();
+      const autoscaler = new Autoscaler({
+        pool,
+        functions: specs,
+        backlog: (fn) => readBacklog(producer.queue(fn), Date.now()),
+        setConcurrency: (fn, n) => workers.get(fn)?.setConcurrency(n),
+        logger: log,
+      });
       for (const spec of specs) {
         pool.register(spec);
         const worker = new FunctionWorker({
@@ -189,8 +189,11 @@ export async function startPlatform(
           },
         });
         worker.start();
+        workers.set(spec.name, worker);
         closers.push(() => worker.close());
       }
+      autoscaler.start();
+      closers.push(async () => autoscaler.stop());
     }
 
     if (roles.listeners) {

@@ -1,12 +1,20 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface PoolView {
-  snapshot(): Array<{ fn?: string; state: string }>;
+  snapshot(): Array<{ fn?: string; state: string; inFlight: number }>;
 }
 
 export interface BacklogView {
-  /** Waiting (incl. prioritized and delayed) and active jobs, and the oldest waiting job's age. */
-  backlog(fn: string): Promise<{ waiting: number; active: number; delayed: number; oldestAgeMs: number }>;
+  /** Waiting (incl. prioritized) and active jobs, delayed retries, the oldest waiting job's age. */
+  backlog(fn: string): Promise<{ waiting: number; active: number; delayed: number; oldestWaitMs: number }>;
+}
+
+/** The state a container is reported in: starting, idle, busy, draining (generic: warm). */
+export function reportedState(c: { state: string; inFlight: number }): string {
+  if (c.state === 'starting' || c.state === 'loading') return 'starting';
+  if (c.state === 'ready') return c.inFlight > 0 ? 'busy' : 'idle';
+  if (c.state === 'generic') return 'warm';
+  return c.state;
 }
 
 /**
@@ -51,7 +59,7 @@ export class Metrics {
       registers,
       collect() {
         this.reset();
-        for (const c of pool?.snapshot() ?? []) this.inc({ function: c.fn ?? '', state: c.state });
+        for (const c of pool?.snapshot() ?? []) this.inc({ function: c.fn ?? '', state: reportedState(c) });
       },
     });
     const backlog = new Gauge({
@@ -73,7 +81,7 @@ export class Metrics {
         backlog.set({ function: fn, state: 'waiting' }, b.waiting);
         backlog.set({ function: fn, state: 'active' }, b.active);
         backlog.set({ function: fn, state: 'delayed' }, b.delayed);
-        oldest.set({ function: fn }, b.oldestAgeMs / 1000);
+        oldest.set({ function: fn }, b.oldestWaitMs / 1000);
       }
     };
   }

@@ -43,25 +43,3 @@ export function containersToStart(i: GrowthInput): number {
   const room = Math.min(i.max - i.existing, i.hostCap - i.hostTotal);
   return Math.max(0, Math.min(wanted, room));
 }
-
-export interface IdleView extends SlotView {
-  createdAt: number;
-}
-
-/**
- * Ready containers to stop because they have been idle past `idleTimeoutMs`, keeping `min`
- * containers of the function. Only containers with nothing in flight are ever chosen.
- */
-export function idleToStop<T extends IdleView>(
-  ready: T[],
-  now: number,
-  idleTimeoutMs: number,
-  min: number,
-): T[] {
-  const removable = ready.length - min;
-  if (removable <= 0) return [];
-  return ready
-    .filter((c) => c.inFlight === 0 && now - c.lastUsed >= idleTimeoutMs)
-    .sort((a, b) => a.lastUsed - b.lastUsed)
-    .slice(0, removable);
-}

@@ -13,7 +13,8 @@ import {
   type ContainerDriver,
   type ContainerLimits,
 } from './driver.js';
-import { containersToStart, idleToStop, pickContainer } from './placement.js';
+import type { ScaleContainer, ScaleDecision } from './autoscale.js';
+import { containersToStart, pickContainer } from './placement.js';
 import { transition, type PoolContainer } from './state.js';
 
 /** Raised to a waiting invocation when no container could be made ready for it. */
@@ -74,25 +75,66 @@ export class Pool {
   private readonly specs = new Map<string, FunctionSpec>();
   private seq = 0;
   private closed = false;
-  private idleTimer?: NodeJS.Timeout;
+  /** The autoscaler's latest share per function: lease-driven starts stay within it. */
+  private readonly allowance = new Map<string, number>();
   private readonly log: Logger;
 
   constructor(private readonly o: PoolOptions) {
     this.log = o.logger.child({ component: 'pool' });
   }
 
-  /** Starts the warm generic containers and the idle reaper. */
+  /** Starts the warm generic containers. Scaling is the autoscaler's (see autoscaler.ts). */
   async start(): Promise<void> {
     await mkdir(join(this.o.stateDir, 'run'), { recursive: true });
-    this.idleTimer = setInterval(() => this.reapIdle(Date.now()), 1000);
-    this.idleTimer.unref();
     this.refillGeneric();
   }
 
-  /** Declares a function so `min` containers are kept for it. */
+  /** Declares a function (the autoscaler keeps its `min` containers). */
   register(spec: FunctionSpec): void {
     this.specs.set(spec.name, spec);
-    this.ensureMin(spec);
+  }
+
+  /** The host's container cap, all functions together. */
+  get hostCap(): number {
+    return this.o.hostCap;
+  }
+
+  /** A function's containers as the autoscaler sees them (stopping ones excluded). */
+  scaleView(fn: string): ScaleContainer[] {
+    return this.of(fn)
+      .filter((c) => c.state !== 'stopping' && c.state !== 'dead' && c.state !== 'generic')
+      .map((c) => ({
+        name: c.name,
+        inFlight: c.inFlight,
+        lastUsed: c.lastUsed,
+        state: c.state === 'ready' ? 'ready' : c.state === 'draining' ? 'draining' : 'starting',
+      }));
+  }
+
+  /** Invocation slots of a function's ready and starting containers. */
+  slots(fn: string): number {
+    const spec = this.specs.get(fn);
+    const n = this.of(fn).filter((c) => ['starting', 'loading', 'ready'].includes(c.state)).length;
+    return n * (spec?.concurrency ?? 1);
+  }
+
+  /**
+   * Carries out an autoscaler decision: starts containers in parallel, and drains the named ones
+   * (no new invocations; each stops once the ones it holds are done). Never interrupts an invocation.
+   */
+  apply(d: ScaleDecision): void {
+    const spec = this.specs.get(d.fn);
+    if (!spec || this.closed) return;
+    this.allowance.set(d.fn, d.desired);
+    for (let i = 0; i < d.start; i++) void this.provide(spec);
+    for (const name of d.drain) {
+      const c = this.containers.get(name);
+      if (!c || c.state !== 'ready') continue;
+      transition(c, 'draining');
+      c.stopReason = 'scale-down';
+      if (c.inFlight === 0) void this.stop(c, 'scale-down');
+    }
+    if (d.start || d.drain.length) this.o.onChange?.();
   }
 
   /** Waits for a free slot on a ready container of `spec`'s function, starting containers as needed. */
@@ -162,7 +204,6 @@ export class Pool {
   /** Stops every container and fails every waiter. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.idleTimer) clearInterval(this.idleTimer);
     for (const [, ws] of this.waiters) {
       for (const w of ws.splice(0))
         w.reject(new PoolError({ kind: 'no-capacity', message: 'the pool is shutting down' }));
@@ -203,12 +244,6 @@ export class Pool {
       w.resolve({ container: c, cold, prewarmed: cold && c.prewarmed, waitedMs: now - w.since });
     }
     if (q.length === 0) return;
-    // A draining container that is still wanted goes back to work before any new one starts.
-    for (const c of mine.filter((x) => x.state === 'draining')) {
-      transition(c, 'ready');
-      c.stopReason = undefined;
-      return this.pump(fn);
-    }
     const starting = mine.filter((c) => c.state === 'starting' || c.state === 'loading').length;
     const live = this.live();
     const existing = mine.filter((c) => c.state !== 'stopping' && c.state !== 'dead').length;
@@ -217,7 +252,8 @@ export class Pool {
       concurrency: spec.concurrency,
       starting,
       existing,
-      max: spec.scale.max,
+      // Within the autoscaler's share (at least one container, so work never waits on it).
+      max: Math.max(1, Math.min(spec.scale.max, this.allowance.get(fn) ?? spec.scale.max)),
       // Generic containers can become this function's: they do not count against the cap here.
       hostTotal: live.filter((c) => c.state !== 'generic').length,
       hostCap: this.o.hostCap,
@@ -369,12 +405,6 @@ export class Pool {
     }
   }
 
-  private ensureMin(spec: FunctionSpec): void {
-    const existing = this.of(spec.name).filter((c) => c.state !== 'stopping' && c.state !== 'dead').length;
-    for (let i = existing; i < spec.scale.min && this.live().length < this.o.hostCap; i++)
-      void this.provide(spec);
-  }
-
   /** At the host cap with a function that has no container: stop the longest-idle container of another. */
   private evictIdle(fn: string): void {
     if (this.live().filter((c) => c.state !== 'generic').length < this.o.hostCap) return;
@@ -382,20 +412,6 @@ export class Pool {
       .filter((c) => c.fn !== fn && c.state === 'ready' && c.inFlight === 0)
       .sort((a, b) => a.lastUsed - b.lastUsed)[0];
     if (victim) void this.stop(victim, 'evicted').then(() => this.pump(fn));
-  }
-
-  private reapIdle(now: number): void {
-    for (const spec of this.specs.values()) {
-      const ready = this.of(spec.name).filter((c) => c.state === 'ready');
-      for (const c of idleToStop(ready, now, spec.scale.idleTimeoutMs, spec.scale.min)) {
-        this.log.info(
-          { container: c.name, fn: spec.name, idleMs: now - c.lastUsed },
-          'stopping idle container',
-        );
-        void this.stop(c, 'idle');
-      }
-      this.ensureMin(spec);
-    }
   }
 
   private async stop(c: PoolContainer, reason: string): Promise<void> {

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
 import { LABEL_INSTANCE, LABEL_PLATFORM, type ContainerDriver } from './driver.js';
 
-const HEARTBEAT_TTL_S = 15;
+const HEARTBEAT_TTL_S = 10;
 const HEARTBEAT_EVERY_MS = 5000;
 const key = (instance: string) => `faas:instance:${instance}`;
 
@@ -13,7 +13,6 @@ const key = (instance: string) => `faas:instance:${instance}`;
  */
 export class Reaper {
   private timer?: NodeJS.Timeout;
-  private sweeps = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -22,13 +21,14 @@ export class Reaper {
     private readonly logger: Logger,
   ) {}
 
-  /** Beats once, sweeps once, then keeps beating (and sweeps every sixth beat). */
+  /** Beats once, sweeps once, then beats and sweeps every few seconds. */
   async start(): Promise<number> {
     await this.beat();
     const removed = await this.sweep();
     this.timer = setInterval(() => {
-      void this.beat().catch(() => undefined);
-      if (++this.sweeps % 6 === 0) void this.sweep().catch(() => undefined);
+      void this.beat()
+        .then(() => this.sweep())
+        .catch(() => undefined);
     }, HEARTBEAT_EVERY_MS);
     this.timer.unref();
     return removed;

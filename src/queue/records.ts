@@ -14,7 +14,10 @@ export interface InvocationRecord {
   logs: LogLine[];
   attempts: number;
   cold: boolean;
+  /** The container's first invocation came from the pre-warmed generic set (no container created). */
   prewarmed?: boolean;
+  /** The container that ran the last attempt. */
+  container?: string;
   timings: {
     enqueuedAt: number;
     startedAt?: number;

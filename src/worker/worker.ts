@@ -51,8 +51,8 @@ export class FunctionWorker {
     this.worker = new Worker(queueName(spec.name), (job) => this.process(job), {
       connection: this.o.connection,
       prefix: QUEUE_PREFIX,
-      // The pool bounds the real parallelism; the worker may hold as many jobs as the pool can serve.
-      concurrency: Math.max(1, spec.scale.max * spec.concurrency),
+      // The autoscaler raises this to the pool's slots as containers come up (setConcurrency).
+      concurrency: 1,
       lockDuration: spec.timeoutMs + LOCK_MARGIN_MS,
       settings: {
         backoffStrategy: (attemptsMade: number) =>
@@ -60,6 +60,11 @@ export class FunctionWorker {
       },
     });
     this.worker.on('error', (err) => this.log.error({ err: err.message }, 'worker error'));
+  }
+
+  /** Jobs held at once follow the pool's ready capacity, so idle hosts can take the rest. */
+  setConcurrency(n: number): void {
+    if (this.worker && this.worker.concurrency !== n) this.worker.concurrency = n;
   }
 
   async close(): Promise<void> {
@@ -92,6 +97,7 @@ export class FunctionWorker {
       attempts: attempt,
       cold: outcome.cold,
       prewarmed: outcome.prewarmed,
+      container: outcome.container,
       source: payload.source,
       timings: {
         enqueuedAt: payload.enqueuedAt,

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   containersToStart,
-  idleToStop,
   pickContainer,
   type GrowthInput,
-  type IdleView,
   type SlotView,
 } from '../../src/pool/placement.js';
 
@@ -75,57 +73,5 @@ describe('containersToStart', () => {
 
   it.each(cases)('%s', (_label, overrides, expected) => {
     expect(containersToStart({ ...base, ...overrides })).toBe(expected);
-  });
-});
-
-describe('idleToStop', () => {
-  const NOW = 1_000_000;
-  const TIMEOUT = 60_000;
-
-  /** An idle-view container: `name`, inFlight, and how long ago it was last used. */
-  function idle(name: string, inFlight: number, idleFor: number): IdleView {
-    return { name, inFlight, lastUsed: NOW - idleFor, createdAt: 0 };
-  }
-
-  const cases: Array<[string, IdleView[], number, string[]]> = [
-    ['no containers', [], 0, []],
-    ['idle timeout not reached', [idle('a', 0, TIMEOUT - 1)], 0, []],
-    ['exactly at the timeout boundary is stopped', [idle('a', 0, TIMEOUT)], 0, ['a']],
-    ['past the timeout', [idle('a', 0, TIMEOUT + 1)], 0, ['a']],
-    ['min 1 keeps the only container', [idle('a', 0, 10 * TIMEOUT)], 1, []],
-    [
-      'min 1 of 3 idle: stops the two oldest',
-      [idle('a', 0, 2 * TIMEOUT), idle('b', 0, 5 * TIMEOUT), idle('c', 0, 3 * TIMEOUT)],
-      1,
-      ['b', 'c'],
-    ],
-    ['min equals count', [idle('a', 0, 2 * TIMEOUT), idle('b', 0, 3 * TIMEOUT)], 2, []],
-    ['min above count', [idle('a', 0, 2 * TIMEOUT)], 5, []],
-    ['busy container never chosen, even when long idle', [idle('a', 1, 10 * TIMEOUT)], 0, []],
-    ['busy ones skipped, idle ones taken', [idle('a', 2, 10 * TIMEOUT), idle('b', 0, 2 * TIMEOUT)], 0, ['b']],
-    [
-      'oldest idle first',
-      [idle('a', 0, 2 * TIMEOUT), idle('b', 0, 4 * TIMEOUT), idle('c', 0, 3 * TIMEOUT)],
-      0,
-      ['b', 'c', 'a'],
-    ],
-    ['mix: fresh kept, stale stopped', [idle('a', 0, 1000), idle('b', 0, TIMEOUT * 2)], 0, ['b']],
-    // min counts the busy one as kept: 3 ready, min 2 → at most one stopped.
-    [
-      'min counts busy containers as kept',
-      [idle('a', 3, 0), idle('b', 0, 3 * TIMEOUT), idle('c', 0, 2 * TIMEOUT)],
-      2,
-      ['b'],
-    ],
-  ];
-
-  it.each(cases)('%s', (_label, ready, min, expected) => {
-    expect(idleToStop(ready, NOW, TIMEOUT, min).map((c) => c.name)).toEqual(expected);
-  });
-
-  it('does not reorder the caller’s array', () => {
-    const ready = [idle('a', 0, 2 * TIMEOUT), idle('b', 0, 4 * TIMEOUT)];
-    idleToStop(ready, NOW, TIMEOUT, 0);
-    expect(ready.map((c) => c.name)).toEqual(['a', 'b']);
   });
 });

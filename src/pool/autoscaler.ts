@@ -1,0 +1,92 @@
+import type { FunctionSpec } from '../manifest/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { Backlog } from '../queue/backlog.js';
+import { decide, type ScaleDecision } from './autoscale.js';
+import type { Pool } from './pool.js';
+
+export interface AutoscalerOptions {
+  pool: Pool;
+  functions: FunctionSpec[];
+  backlog: (fn: string) => Promise<Backlog>;
+  /** Tells a function's worker how many jobs to hold at once (its pool's slots). */
+  setConcurrency: (fn: string, n: number) => void;
+  logger: Logger;
+  /** How often to look at the queues. */
+  intervalMs?: number;
+}
+
+/**
+ * One loop for the host: reads every function's backlog, asks `decide` for the pool sizes, and
+ * has the pool carry them out. Every decision that changes something is logged with its reason.
+ */
+export class Autoscaler {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private stopped = false;
+  private readonly log: Logger;
+  /** The latest decision per function (for status and metrics). */
+  readonly last = new Map<string, ScaleDecision & { backlog: Backlog }>();
+
+  constructor(private readonly o: AutoscalerOptions) {
+    this.log = o.logger.child({ component: 'autoscaler' });
+  }
+
+  start(): void {
+    const every = this.o.intervalMs ?? 200;
+    this.timer = setInterval(() => void this.tick(), every);
+    this.timer.unref();
+    void this.tick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** One round; rounds never overlap (a slow Redis skips ticks rather than piling them up). */
+  async tick(now = Date.now()): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    try {
+      const backlogs = await Promise.all(this.o.functions.map((f) => this.o.backlog(f.name)));
+      if (this.stopped) return;
+      const inputs = this.o.functions.map((f, i) => {
+        const b = backlogs[i] as Backlog;
+        return {
+          fn: f.name,
+          waiting: b.waiting,
+          active: b.active,
+          oldestWaitMs: b.oldestWaitMs,
+          concurrency: f.concurrency,
+          min: f.scale.min,
+          max: f.scale.max,
+          idleTimeoutMs: f.scale.idleTimeoutMs,
+          containers: this.o.pool.scaleView(f.name),
+        };
+      });
+      const decisions = decide(inputs, this.o.pool.hostCap, now);
+      decisions.forEach((d, i) => {
+        this.last.set(d.fn, { ...d, backlog: backlogs[i] as Backlog });
+        if (d.start > 0 || d.drain.length > 0) {
+          this.log.info(
+            {
+              fn: d.fn,
+              start: d.start,
+              drain: d.drain.length,
+              wanted: d.wanted,
+              desired: d.desired,
+              reason: d.reason,
+            },
+            d.start > 0 ? 'scale up' : 'scale down',
+          );
+        }
+        this.o.pool.apply(d);
+        this.o.setConcurrency(d.fn, Math.max(1, this.o.pool.slots(d.fn)));
+      });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'autoscaler round failed');
+    } finally {
+      this.running = false;
+    }
+  }
+}
