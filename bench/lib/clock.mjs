@@ -28,3 +28,22 @@ export async function waitFor(what, check, { timeoutMs = 60_000, everyMs = 50 } 
     await sleep(everyMs);
   }
 }
+
+/**
+ * Resolves with `promise`'s value, or with `fallback` after `ms` (the timer is cleared either way).
+ * @template T, F
+ * @param {Promise<T>} promise
+ * @param {number} ms
+ * @param {F} fallback
+ * @returns {Promise<T | F>}
+ */
+export async function within(promise, ms, fallback) {
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer;
+  const late = new Promise((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  try {
+    return /** @type {T | F} */ (await Promise.race([promise, late]));
+  } finally {
+    clearTimeout(timer);
+  }
+}

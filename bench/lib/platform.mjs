@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { sleep, waitFor } from './clock.mjs';
+import { waitFor, within } from './clock.mjs';
 import { removeContainersWith } from './docker.mjs';
 import { call } from './http.mjs';
 
@@ -93,7 +93,7 @@ export async function startPlatform(o) {
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const code = await Promise.race([exited, sleep(30_000).then(() => 'timeout')]);
+    const code = await within(exited, 30_000, 'timeout');
     if (code === 'timeout') {
       child.kill('SIGKILL');
       await exited;

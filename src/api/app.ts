@@ -6,6 +6,7 @@ import { functionOfInvocation } from '../queue/names.js';
 import type { InvocationRecord, InvocationStatus, RecordStore } from '../queue/records.js';
 import type { ResultWaiter } from '../queue/waiter.js';
 import { webhookRoutes } from '../triggers/webhook/routes.js';
+import { adminRoutes, type AdminDeps } from './admin.js';
 import { bearerAuth } from './auth.js';
 import { HttpError, onError } from './errors.js';
 
@@ -31,6 +32,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Resolves a webhook secret's environment variable name to its value. */
   secret: (name: string) => string | undefined;
+  /** Status and dead-letter routes (admin). */
+  admin?: AdminDeps;
 }
 
 /** Turns a finished record into the HTTP answer of a synchronous call. */
@@ -85,6 +88,8 @@ export function createApp(d: ApiDeps): Hono {
   app.use('/functions', admin);
   app.use('/functions/*', admin);
   app.use('/invocations/*', admin);
+  for (const path of ['/status', '/dlq', '/dlq/*']) app.use(path, admin);
+  if (d.admin) adminRoutes(app, d.admin);
 
   app.get('/functions', (c) =>
     c.json(

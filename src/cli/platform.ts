@@ -11,17 +11,19 @@ import { freemem, totalmem } from 'node:os';
 import Docker from 'dockerode';
 import * as Minio from 'minio';
 import type { Redis } from 'ioredis';
+import type { PoolCounts } from '../api/admin.js';
 import { createApp, type HealthReport } from '../api/app.js';
 import { Bundler } from '../build/bundle.js';
 import type { Config } from '../config/index.js';
 import type { Manifest } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
-import { Metrics } from '../observability/metrics.js';
+import { Metrics, reportedState } from '../observability/metrics.js';
 import { DockerDriver } from '../pool/docker-driver.js';
 import { Autoscaler } from '../pool/autoscaler.js';
 import { Pool } from '../pool/pool.js';
-import { Reaper } from '../pool/reaper.js';
+import { liveInstances, Reaper } from '../pool/reaper.js';
 import { readBacklog } from '../queue/backlog.js';
+import { DeadLetters } from '../queue/dead-letters.js';
 import { Producer } from '../queue/producer.js';
 import { RecordStore } from '../queue/records.js';
 import { assertNoEviction, connectRedis, connectRedisFailFast } from '../queue/redis.js';
@@ -145,7 +147,7 @@ export async function startPlatform(
     });
 
     if (roles.workers) {
-      const reaper = new Reaper(redis, driver, instance, log);
+      const reaper = new Reaper(redis, driver, instance, log, () => pool?.snapshot() ?? []);
       await reaper.start();
       closers.push(() => reaper.stop());
       const bundler = new Bundler();
@@ -255,6 +257,27 @@ export async function startPlatform(
       bodyLimit: config.FAAS_BODY_LIMIT,
       logger: log,
       secret: (name) => secrets[name],
+      admin: {
+        functions: manifest.functions,
+        backlog: (fn) => readBacklog(producer.queue(fn), Date.now()),
+        pools: async () => {
+          const live = await liveInstances(redis);
+          const byFunction: Record<string, PoolCounts> = {};
+          let warm = 0;
+          for (const i of live) {
+            for (const c of (i.pool as Array<{ fn?: string; state: string; inFlight: number }> | null) ??
+              []) {
+              const state = reportedState(c);
+              if (state === 'warm') warm++;
+              if (!c.fn || !['starting', 'idle', 'busy', 'draining'].includes(state)) continue;
+              const counts = (byFunction[c.fn] ??= { starting: 0, idle: 0, busy: 0, draining: 0 });
+              counts[state as keyof PoolCounts]++;
+            }
+          }
+          return { instances: live.length, byFunction, warm };
+        },
+        deadLetters: new DeadLetters((fn) => producer.queue(fn), records),
+      },
     });
 
     minioTargetRoute(app, { token: targetToken, functions: specs, enqueue: producer, logger: log });

@@ -3,7 +3,9 @@ import type { Logger } from '../observability/logger.js';
 import { LABEL_INSTANCE, LABEL_PLATFORM, type ContainerDriver } from './driver.js';
 
 const HEARTBEAT_TTL_S = 10;
-const HEARTBEAT_EVERY_MS = 5000;
+/** Beats often: the heartbeat also carries the pool snapshot `faas status` shows. */
+const HEARTBEAT_EVERY_MS = 1000;
+const SWEEP_EVERY_BEATS = 5;
 const key = (instance: string) => `faas:instance:${instance}`;
 
 /**
@@ -13,12 +15,15 @@ const key = (instance: string) => `faas:instance:${instance}`;
  */
 export class Reaper {
   private timer?: NodeJS.Timeout;
+  private beats = 0;
 
   constructor(
     private readonly redis: Redis,
     private readonly driver: ContainerDriver,
     private readonly instance: string,
     private readonly logger: Logger,
+    /** What this instance publishes with its heartbeat (its pool, for `faas status`). */
+    private readonly snapshot: () => unknown = () => null,
   ) {}
 
   /** Beats once, sweeps once, then beats and sweeps every few seconds. */
@@ -26,8 +31,9 @@ export class Reaper {
     await this.beat();
     const removed = await this.sweep();
     this.timer = setInterval(() => {
+      const sweep = ++this.beats % SWEEP_EVERY_BEATS === 0;
       void this.beat()
-        .then(() => this.sweep())
+        .then(() => (sweep ? this.sweep() : 0))
         .catch(() => undefined);
     }, HEARTBEAT_EVERY_MS);
     this.timer.unref();
@@ -40,7 +46,8 @@ export class Reaper {
   }
 
   private async beat(): Promise<void> {
-    await this.redis.set(key(this.instance), String(process.pid), 'EX', HEARTBEAT_TTL_S);
+    const value = JSON.stringify({ pid: process.pid, at: Date.now(), pool: this.snapshot() });
+    await this.redis.set(key(this.instance), value, 'EX', HEARTBEAT_TTL_S);
   }
 
   /** Removes containers of instances without a heartbeat; returns how many. */
@@ -63,4 +70,26 @@ export class Reaper {
       );
     return orphans.length;
   }
+}
+
+/** The heartbeats of every live platform instance, with what each published. */
+export async function liveInstances(
+  redis: Redis,
+): Promise<Array<{ instance: string; pid: number; pool: unknown }>> {
+  const out: Array<{ instance: string; pid: number; pool: unknown }> = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', key('*'), 'COUNT', 200);
+    cursor = next;
+    const values = keys.length ? await redis.mget(...keys) : [];
+    keys.forEach((k, i) => {
+      try {
+        const v = JSON.parse(values[i] ?? 'null') as { pid: number; pool: unknown } | null;
+        if (v) out.push({ instance: k.slice(key('').length), pid: v.pid, pool: v.pool });
+      } catch {
+        // an older or foreign value: not ours to read
+      }
+    });
+  } while (cursor !== '0');
+  return out;
 }

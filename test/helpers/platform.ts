@@ -20,7 +20,8 @@ export interface RunningPlatform {
   output(): string;
   /** Peak resident memory of the platform process so far (VmHWM), in MiB. */
   peakRssMb(): Promise<number>;
-  stop(): Promise<number | null>;
+  /** SIGTERM by pid, wait for the exit; the manifest folder is removed unless `keepDir`. */
+  stop(o?: { keepDir?: boolean }): Promise<number | null>;
 }
 
 export async function freePort(): Promise<number> {
@@ -73,8 +74,9 @@ export async function startPlatformProcess(
   manifest: string,
   fixtures: string[],
   env: Record<string, string> = {},
+  existingDir?: string,
 ): Promise<RunningPlatform> {
-  const dir = await writeManifestDir(manifest, fixtures);
+  const dir = existingDir ?? (await writeManifestDir(manifest, fixtures));
   const port = env.FAAS_PORT ? Number(env.FAAS_PORT) : await freePort();
   const instance = `t${Math.random().toString(36).slice(2, 10)}`;
   const child = runCli(['up', '--manifest', join(dir, 'manifest.yaml')], {
@@ -113,10 +115,10 @@ export async function startPlatformProcess(
       const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
       return kb / 1024;
     },
-    async stop() {
+    async stop(o) {
       if (child.exitCode === null) child.kill('SIGTERM');
       const code = await exited;
-      await rm(dir, { recursive: true, force: true });
+      if (!o?.keepDir) await rm(dir, { recursive: true, force: true });
       return code;
     },
   };

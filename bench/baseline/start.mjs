@@ -1,0 +1,39 @@
+/** Starts the baseline server (baseline/server.mjs) as a child process, and stops it by pid. */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { within } from '../lib/clock.mjs';
+
+const SERVER = fileURLToPath(new URL('./server.mjs', import.meta.url));
+
+/**
+ * @param {{ queue: string, prefix: string }} o
+ * @returns {Promise<{ url: string, pid: number, stop: () => Promise<void> }>}
+ */
+export async function startBaseline(o) {
+  const child = spawn(process.execPath, [SERVER], {
+    env: { ...process.env, BENCH_QUEUE: o.queue, BENCH_PREFIX: o.prefix },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  /** @type {Promise<number | undefined>} */
+  const listening = new Promise((resolve) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    void exited.then(() => resolve(undefined));
+  });
+  const port = await within(listening, 30_000, undefined);
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    if ((await within(exited, 10_000, 'late')) === 'late') child.kill('SIGKILL');
+  };
+  if (port === undefined) {
+    await stop();
+    throw new Error(`the baseline server did not start:\n${out}`);
+  }
+  return { url: `http://127.0.0.1:${port}`, pid: /** @type {number} */ (child.pid), stop };
+}

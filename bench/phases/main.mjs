@@ -1,0 +1,100 @@
+/**
+ * The main platform (FAAS_PREWARM=1): idle memory, warm invokes, the warm-path breakdown,
+ * pre-warmed cold starts, idle container memory, scaling, and throughput with memory under load.
+ */
+import { sleep, waitFor } from '../lib/clock.mjs';
+import { containerMemMb, containersWith } from '../lib/docker.mjs';
+import { startPlatform } from '../lib/platform.mjs';
+import { mainManifest } from '../plan.mjs';
+import { traceWarmPath } from '../scenarios/breakdown.mjs';
+import { coldStarts } from '../scenarios/cold.mjs';
+import { scaleOutAndIn } from '../scenarios/scaling.mjs';
+import { platformThroughput } from '../scenarios/throughput.mjs';
+import { warmLatency } from '../scenarios/warm.mjs';
+
+/**
+ * @typedef {{ run: string, n: ReturnType<typeof import('../plan.mjs').names>,
+ *   sizes: import('../plan.mjs').Sizes, config: { REDIS_URL: string, stateDir: string, S3_ENDPOINT: string,
+ *   S3_REGION: string, S3_ACCESS_KEY_ID: string, S3_SECRET_ACCESS_KEY: string },
+ *   redis: import('ioredis').Redis, figures: import('../lib/recorder.mjs').Recorder,
+ *   extra: import('../lib/recorder.mjs').Recorder, breakdown: Record<string, any>,
+ *   notes: Record<string, any>, log: (msg: string) => void }} Ctx
+ */
+
+/** @param {Ctx} ctx */
+export async function mainPhase(ctx) {
+  const { n, sizes, figures, extra, log } = ctx;
+  log('main platform (FAAS_PREWARM=1): starting');
+  const p = await startPlatform({ instance: `${ctx.run}-main`, functions: mainManifest(n), prewarm: 1 });
+  try {
+    await waitFor('the warm containers (scale.min) and one generic container', async () => {
+      const [a, b, g] = await Promise.all([p.containers(n.noop), p.containers(n.trace), p.containers('')]);
+      return a.ready === 1 && b.ready === 1 && g.generic === 1 ? true : undefined;
+    });
+    await sleep(1000);
+    for (let i = 0; i < sizes.reps; i++) {
+      figures.add('memory', 'platform_idle_rss_mb', await p.rssMb());
+      await sleep(200);
+    }
+
+    log(`main platform: ${sizes.reps} × ${sizes.warm.count} warm invokes`);
+    for (let i = 0; i < sizes.reps; i++) {
+      const w = await warmLatency(p.url, n.noop, i === 0 ? sizes.warm : { ...sizes.warm, warmup: 0 });
+      figures.add('warm_invoke', 'p50_ms', w.p50);
+      figures.add('warm_invoke', 'p99_ms', w.p99);
+    }
+
+    log(`main platform: tracing ${sizes.trace} warm invokes`);
+    await warmLatency(p.url, n.trace, { warmup: 20, count: 0 });
+    ctx.breakdown.platform = await traceWarmPath({
+      redisUrl: ctx.config.REDIS_URL,
+      base: p.url,
+      fn: n.trace,
+      queueKey: `faas:fn.${n.trace}`,
+      n: sizes.trace,
+      platform: true,
+    });
+
+    log(`main platform: ${n.prewarmed.length} pre-warmed cold starts`);
+    const c = await coldStarts(p, n.prewarmed, { prewarmed: true });
+    figures.addAll('cold_start', 'prewarmed_ms', c.e2e);
+    extra.addAll('cold_start', 'prewarmed_record_lease_plus_duration_ms', c.recordMs);
+    if (c.mismatched.length) ctx.notes.prewarmed_not_counted_as_prewarmed = c.mismatched;
+
+    // Every container of this platform is idle now: warm function containers and one generic.
+    await sleep(1000);
+    const ids = await containersWith(`faas.instance=${p.instance}`);
+    figures.addAll('memory', 'container_idle_mb', await containerMemMb(ids));
+
+    log(`main platform: ${sizes.reps} × scale out and in (backlog ${sizes.backlog})`);
+    for (let i = 0; i < sizes.reps; i++) {
+      const s = await scaleOutAndIn(p, n.scale, {
+        backlog: sizes.backlog,
+        redis: ctx.redis,
+        queueKey: `faas:fn.${n.scale}`,
+      });
+      figures.add('scaling', 'backlog_to_first_container_ms', s.firstContainerMs);
+      figures.add('scaling', 'zero_to_max_s', s.zeroToMaxS);
+      figures.add('scaling', 'max_containers', s.maxContainers);
+      figures.add('scaling', 'drain_to_zero_s', s.drainToZeroS);
+      extra.add('scaling', 'backlog_to_first_container_created_ms', s.firstExistingMs);
+      extra.add('scaling', 'backlog_drained_s', s.drainedAtS);
+    }
+
+    const t = sizes.throughput;
+    log(`main platform: throughput warm-up (${t.warmup}), then ${sizes.reps} × ${t.total} async invokes`);
+    const tp = { redis: ctx.redis, queueKey: `faas:fn.${n.tp}`, concurrency: t.concurrency };
+    await platformThroughput(p, n.tp, { ...tp, total: t.warmup });
+    for (let i = 0; i < sizes.reps; i++) {
+      const r = await platformThroughput(p, n.tp, { ...tp, total: t.total });
+      figures.add('throughput', 'invocations_per_s', r.perSecond);
+      figures.add('memory', 'platform_load_rss_mb', r.peakRssMb);
+      extra.add('throughput', 'redis_bytes_retained_per_invocation', r.redisBytesPerInvocation);
+      if (r.refused || r.failed) ctx.notes[`throughput_rep${i + 1}`] = { refused: r.refused, failed: r.failed };
+    }
+  } finally {
+    const s = await p.stop();
+    if (s.leftovers) ctx.notes.main_leftover_containers = s.leftovers;
+    if (s.code !== 0) ctx.notes.main_exit_code = s.code;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * What the benchmark runs: sizes (full or `--quick`) and the manifests of its platforms. Every
+ * function name starts with the run id, so queues, records and containers of a run are its own.
+ */
+
+/**
+ * @typedef {object} Sizes
+ * @property {number} reps repetitions of every figure
+ * @property {{ warmup: number, count: number }} warm sequential sync invokes per repetition
+ * @property {number} trace invokes traced for the warm-path breakdown
+ * @property {{ total: number, warmup: number, concurrency: number, raw: number }} throughput
+ * @property {number} backlog async invokes of the scaling scenario
+ * @property {{ sequential: number, sustained: number, concurrency: number }} bucket
+ */
+
+/** @type {Sizes} */
+export const FULL = {
+  reps: 5,
+  warm: { warmup: 50, count: 200 },
+  trace: 100,
+  throughput: { total: 10_000, warmup: 1000, concurrency: 64, raw: 10_000 },
+  backlog: 200,
+  bucket: { sequential: 30, sustained: 300, concurrency: 16 },
+};
+
+/** Every scenario once, small: a smoke test that each completes, never a timing. */
+/** @type {Sizes} */
+export const QUICK = {
+  reps: 1,
+  warm: { warmup: 5, count: 20 },
+  trace: 10,
+  throughput: { total: 300, warmup: 100, concurrency: 64, raw: 1000 },
+  backlog: 40,
+  bucket: { sequential: 5, sustained: 20, concurrency: 8 },
+};
+
+const once = { attempts: 1 };
+
+/**
+ * Function names of one run.
+ * @param {string} run
+ * @param {number} reps
+ */
+export function names(run, reps) {
+  const series = (/** @type {string} */ what) => Array.from({ length: reps }, (_, i) => `${run}-${what}-${i + 1}`);
+  return {
+    noop: `${run}-noop`,
+    trace: `${run}-trace`,
+    prewarmed: series('pw'),
+    fresh: series('cold'),
+    tp: `${run}-tp`,
+    scale: `${run}-scale`,
+    stamp: `${run}-stamp`,
+  };
+}
+
+/**
+ * The platform with pre-warming on: warm invokes, breakdown, pre-warmed cold starts, scaling,
+ * throughput, memory.
+ * @param {ReturnType<typeof names>} n
+ */
+export function mainManifest(n) {
+  /** @type {Record<string, object>} */
+  const fns = {
+    [n.noop]: { handler: 'noop/index.handler', scale: { min: 1, max: 1, idleTimeout: '30m' }, retry: once },
+    [n.trace]: { handler: 'stamp/index.handler', scale: { min: 1, max: 1, idleTimeout: '30m' }, retry: once },
+    [n.tp]: {
+      handler: 'noop/index.handler',
+      concurrency: 16,
+      scale: { min: 0, max: 4, idleTimeout: '5s' },
+      retry: once,
+    },
+    [n.scale]: {
+      handler: 'sleep/index.handler',
+      timeout: '10s',
+      scale: { min: 0, max: 8, idleTimeout: '2s' },
+      retry: once,
+    },
+  };
+  for (const fn of n.prewarmed)
+    fns[fn] = { handler: 'noop/index.handler', scale: { min: 0, max: 1, idleTimeout: '30m' }, retry: once };
+  return fns;
+}
+
+/**
+ * The platform without pre-warming: fresh cold starts.
+ * @param {ReturnType<typeof names>} n
+ */
+export function freshManifest(n) {
+  return Object.fromEntries(
+    n.fresh.map((fn) => [
+      fn,
+      { handler: 'noop/index.handler', scale: { min: 0, max: 1, idleTimeout: '30m' }, retry: once },
+    ]),
+  );
+}
+
+/**
+ * The platform that receives MinIO's bucket events.
+ * @param {ReturnType<typeof names>} n
+ * @param {string} bucket
+ */
+export function bucketManifest(n, bucket) {
+  return {
+    [n.stamp]: {
+      handler: 'stamp/index.handler',
+      concurrency: 8,
+      scale: { min: 2, max: 4, idleTimeout: '30m' },
+      retry: once,
+      triggers: [{ bucket }],
+    },
+  };
+}

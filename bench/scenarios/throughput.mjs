@@ -1,0 +1,92 @@
+/** Async invocations per second through the platform, and raw BullMQ no-op jobs for comparison. */
+import { Queue, Worker } from 'bullmq';
+import { now, waitFor } from '../lib/clock.mjs';
+import { bounded, invoke } from '../lib/http.mjs';
+import { connect, finishedCount, lastFinishedAt, usedMemory } from '../lib/redis.mjs';
+
+/**
+ * `total` async invokes at `concurrency` at once; the rate counts from the first request to the
+ * last job finished (the newest score in the queue's completed set).
+ * @param {import('../lib/platform.mjs').Platform} p
+ * @param {string} fn
+ * @param {{ total: number, concurrency: number, redis: import('ioredis').Redis, queueKey: string }} o
+ */
+export async function platformThroughput(p, fn, o) {
+  const before = await finishedCount(o.redis, o.queueKey);
+  const memBefore = await usedMemory(o.redis);
+  let peakRss = await p.rssMb();
+  const sampler = setInterval(() => {
+    p.rssMb().then((mb) => (peakRss = Math.max(peakRss, mb)), () => undefined);
+  }, 100);
+  const t0 = now();
+  let refused = 0;
+  try {
+    const failed = await bounded(o.total, o.concurrency, async () => {
+      const r = await invoke(p.url, fn, {}, { async: true });
+      if (r.status !== 202) refused++;
+    });
+    refused += failed;
+    await waitFor(
+      `${o.total} invocations of ${fn} to finish`,
+      async () => ((await finishedCount(o.redis, o.queueKey)).total >= before.total + o.total - refused ? true : undefined),
+      { timeoutMs: 300_000, everyMs: 50 },
+    );
+  } finally {
+    clearInterval(sampler);
+  }
+  const end = await lastFinishedAt(o.redis, o.queueKey);
+  const after = await finishedCount(o.redis, o.queueKey);
+  return {
+    perSecond: (o.total - refused) / ((end - t0) / 1000),
+    peakRssMb: peakRss,
+    refused,
+    failed: after.failed - before.failed,
+    redisBytesPerInvocation: ((await usedMemory(o.redis)) - memBefore) / o.total,
+  };
+}
+
+/**
+ * Raw BullMQ on the same Redis: a no-op Worker (concurrency 50) in this process, jobs added with
+ * addBulk in chunks of 1,000, the same retention options as the platform's jobs.
+ * @param {string} redisUrl
+ * @param {{ prefix: string, name: string }} q
+ */
+export async function rawBullmq(redisUrl, q) {
+  const connection = connect(redisUrl);
+  const queue = new Queue(q.name, { connection, prefix: q.prefix });
+  let done = 0;
+  let target = Infinity;
+  /** @type {() => void} */
+  let wake = () => undefined;
+  const worker = new Worker(q.name, async () => null, {
+    connection: connection.duplicate(),
+    prefix: q.prefix,
+    concurrency: 50,
+  });
+  worker.on('completed', () => {
+    if (++done >= target) wake();
+  });
+  await worker.waitUntilReady();
+  const opts = { attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } };
+  return {
+    /** @param {number} total */
+    async run(total) {
+      done = 0;
+      target = total;
+      const finished = new Promise((resolve) => (wake = () => resolve(undefined)));
+      const t0 = now();
+      for (let i = 0; i < total; i += 1000) {
+        const n = Math.min(1000, total - i);
+        await queue.addBulk(Array.from({ length: n }, () => ({ name: 'noop', data: { enqueuedAt: Date.now() }, opts })));
+      }
+      await finished;
+      const end = await lastFinishedAt(connection, `${q.prefix}:${q.name}`);
+      return total / ((end - t0) / 1000);
+    },
+    async close() {
+      await worker.close();
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+}

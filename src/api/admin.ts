@@ -1,0 +1,70 @@
+import type { Hono } from 'hono';
+import type { FunctionSpec } from '../manifest/types.js';
+import type { Backlog } from '../queue/backlog.js';
+import type { DeadLetters } from '../queue/dead-letters.js';
+import { HttpError } from './errors.js';
+
+export interface PoolCounts {
+  starting: number;
+  idle: number;
+  busy: number;
+  draining: number;
+}
+
+export interface AdminDeps {
+  functions: Record<string, FunctionSpec>;
+  backlog: (fn: string) => Promise<Backlog>;
+  /** Containers per function and state, over every live platform instance. */
+  pools: () => Promise<{ instances: number; byFunction: Record<string, PoolCounts>; warm: number }>;
+  deadLetters: DeadLetters;
+}
+
+/**
+ * The admin routes: `GET /status` (backlog and pools per function) and the dead-letter set
+ * (`GET /dlq`, `GET /dlq/:id`, `POST /dlq/:id/retry`, `POST /dlq/retry?function=F`).
+ * The caller mounts them behind the bearer token.
+ */
+export function adminRoutes(app: Hono, d: AdminDeps): void {
+  app.get('/status', async (c) => {
+    const pools = await d.pools();
+    const functions = await Promise.all(
+      Object.values(d.functions).map(async (f) => ({
+        name: f.name,
+        backlog: await d.backlog(f.name),
+        containers: pools.byFunction[f.name] ?? { starting: 0, idle: 0, busy: 0, draining: 0 },
+        scale: f.scale,
+      })),
+    );
+    return c.json({ instances: pools.instances, warm: pools.warm, functions });
+  });
+
+  const known = (fn: string | undefined): string | undefined => {
+    if (fn !== undefined && !d.functions[fn])
+      throw new HttpError(404, 'not_found', `no function named ${fn}`);
+    return fn;
+  };
+
+  app.get('/dlq', async (c) => {
+    const fn = known(c.req.query('function'));
+    const names = fn ? [fn] : Object.keys(d.functions);
+    return c.json(await d.deadLetters.list(names, Number(c.req.query('limit') ?? 100)));
+  });
+
+  app.get('/dlq/:id', async (c) => {
+    const entry = await d.deadLetters.get(c.req.param('id'));
+    if (!entry) throw new HttpError(404, 'not_found', `no dead letter ${c.req.param('id')}`);
+    return c.json(entry);
+  });
+
+  app.post('/dlq/retry', async (c) => {
+    const fn = known(c.req.query('function'));
+    const retried = await d.deadLetters.retryAll(fn ? [fn] : Object.keys(d.functions));
+    return c.json({ retried });
+  });
+
+  app.post('/dlq/:id/retry', async (c) => {
+    const ok = await d.deadLetters.retry(c.req.param('id'));
+    if (!ok) throw new HttpError(404, 'not_found', `no dead letter ${c.req.param('id')}`);
+    return c.json({ retried: [c.req.param('id')] }, 202);
+  });
+}
