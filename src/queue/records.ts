@@ -46,6 +46,24 @@ export class RecordStore {
     await this.redis.set(key(record.id), JSON.stringify(record), 'EX', this.ttlSeconds);
   }
 
+  /**
+   * Writes the record only while `lockKey` still holds `token`: a worker whose job lock lapsed
+   * (and whose job another worker now runs) cannot overwrite the new owner's record.
+   * @returns false when the lock is no longer ours.
+   */
+  async putIfOwner(record: InvocationRecord, lockKey: string, token: string): Promise<boolean> {
+    const written = await this.redis.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) return 1 end return 0",
+      2,
+      lockKey,
+      key(record.id),
+      token,
+      JSON.stringify(record),
+      String(this.ttlSeconds),
+    );
+    return written === 1;
+  }
+
   async get(id: string): Promise<InvocationRecord | undefined> {
     const raw = await this.redis.get(key(id));
     return raw ? (JSON.parse(raw) as InvocationRecord) : undefined;

@@ -48,7 +48,7 @@ export class FunctionWorker {
 
   start(): void {
     const { spec } = this.o;
-    this.worker = new Worker(queueName(spec.name), (job) => this.process(job), {
+    this.worker = new Worker(queueName(spec.name), (job, token) => this.process(job, token), {
       connection: this.o.connection,
       prefix: QUEUE_PREFIX,
       // The autoscaler raises this to the pool's slots as containers come up (setConcurrency).
@@ -67,11 +67,26 @@ export class FunctionWorker {
     if (this.worker && this.worker.concurrency !== n) this.worker.concurrency = n;
   }
 
-  async close(): Promise<void> {
-    await this.worker?.close();
+  /**
+   * Stops taking jobs and waits for the ones running, up to `deadlineMs`; jobs still running then
+   * are left to BullMQ's stalled-job recovery (another worker, or this one restarted, runs them).
+   */
+  async close(deadlineMs = 30_000): Promise<void> {
+    if (!this.worker) return;
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = this.worker.close();
+    const timedOut = await Promise.race([
+      graceful.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), deadlineMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.log.warn({ deadlineMs }, 'in-flight jobs did not finish before the shutdown deadline');
+      await this.worker.close(true);
+    }
   }
 
-  private async process(job: Job): Promise<unknown> {
+  private async process(job: Job, token: string | undefined): Promise<unknown> {
     const { spec } = this.o;
     const payload = jobPayloadSchema.parse(job.data);
     const id = job.id as string;
@@ -118,7 +133,14 @@ export class FunctionWorker {
           ]
         : previous?.history,
     };
-    await this.o.records.put(record);
+    const lockKey = `${QUEUE_PREFIX}:${queueName(spec.name)}:${id}:lock`;
+    const owned = token
+      ? await this.o.records.putIfOwner(record, lockKey, token)
+      : (await this.o.records.put(record), true);
+    if (!owned) {
+      this.log.warn({ id, attempt }, 'job lock lost (another worker owns the job now): result not recorded');
+      throw new Error(`lock for ${id} lost; the job's new owner records its result`);
+    }
     this.log.info(
       { id, attempt, ok: outcome.ok, kind: outcome.error?.kind, cold: outcome.cold, ms: outcome.durationMs },
       outcome.ok ? 'invocation succeeded' : 'invocation failed',
