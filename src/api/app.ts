@@ -8,6 +8,7 @@ import type { ResultWaiter } from '../queue/waiter.js';
 import { webhookRoutes } from '../triggers/webhook/routes.js';
 import { adminRoutes, type AdminDeps } from './admin.js';
 import { bearerAuth } from './auth.js';
+import { rateLimit } from './rate-limit.js';
 import { HttpError, onError } from './errors.js';
 
 export interface HealthReport {
@@ -34,6 +35,8 @@ export interface ApiDeps {
   secret: (name: string) => string | undefined;
   /** Status and dead-letter routes (admin). */
   admin?: AdminDeps;
+  /** Requests per second (and burst) one source may send to webhooks and the invoke API. */
+  rateLimit?: { ratePerSec: number; burst: number };
 }
 
 /** Turns a finished record into the HTTP answer of a synchronous call. */
@@ -83,6 +86,14 @@ export function createApp(d: ApiDeps): Hono {
     const m = await d.metrics();
     return c.body(m.body, 200, { 'Content-Type': m.contentType });
   });
+
+  if (d.rateLimit) {
+    const limit = rateLimit(d.rateLimit);
+    app.use('/functions/*', limit);
+    for (const spec of Object.values(d.functions)) {
+      for (const t of spec.triggers) if (t.type === 'webhook') app.use(t.path, limit);
+    }
+  }
 
   const admin = bearerAuth(d.token);
   app.use('/functions', admin);

@@ -130,7 +130,10 @@ export async function startPlatform(
     const s3 = s3Client(config);
     closers.push(async () => s3.destroy());
     const docker = new Docker();
-    const driver = new DockerDriver(docker);
+    const driver = new DockerDriver(docker, {
+      ociRuntime: config.FAAS_OCI_RUNTIME,
+      outboundNetwork: config.FAAS_OUTBOUND_NETWORK,
+    });
     const records = new RecordStore(redis, keepSeconds);
     // Accepting events uses a fail-fast connection: a webhook gets 503 at once while Redis is down.
     const ingest = connectRedisFailFast(config.REDIS_URL);
@@ -257,6 +260,7 @@ export async function startPlatform(
       bodyLimit: config.FAAS_BODY_LIMIT,
       logger: log,
       secret: (name) => secrets[name],
+      rateLimit: { ratePerSec: config.FAAS_RATE_LIMIT, burst: config.FAAS_RATE_LIMIT * 2 },
       admin: {
         functions: manifest.functions,
         backlog: (fn) => readBacklog(producer.queue(fn), Date.now()),

@@ -47,6 +47,18 @@ export const configSchema = z.object({
     .string()
     .regex(/^\S{16,}$/, 'at least 16 characters, no whitespace')
     .optional(),
+  /** Requests per second one source may send to webhooks and the invoke API (burst: twice that). */
+  FAAS_RATE_LIMIT: wholeNumber.pipe(z.number().min(1)).default(2000),
+  /** OCI runtime for function containers (e.g. `runsc` for gVisor); Docker's default when unset. */
+  FAAS_OCI_RUNTIME: z
+    .string()
+    .regex(/^[\w.-]+$/)
+    .optional(),
+  /** Docker network for functions with `network: outbound` (created by the operator). */
+  FAAS_OUTBOUND_NETWORK: z
+    .string()
+    .regex(/^[\w.-]+$/)
+    .default('faas-outbound'),
   FAAS_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -34,7 +34,10 @@ function resources(limits: ContainerLimits) {
  * default seccomp profile, pids/memory/CPU/nofile limits, an init process, capped logs.
  */
 export class DockerDriver implements ContainerDriver {
-  constructor(private readonly docker: Docker = new Docker()) {}
+  constructor(
+    private readonly docker: Docker = new Docker(),
+    private readonly options: { ociRuntime?: string; outboundNetwork?: string } = {},
+  ) {}
 
   async run(spec: ContainerSpec): Promise<string> {
     const container = await this.docker.createContainer({
@@ -48,7 +51,8 @@ export class DockerDriver implements ContainerDriver {
       StopTimeout: 1,
       HostConfig: {
         ...resources(spec.limits),
-        NetworkMode: spec.network === 'none' ? 'none' : 'faas-outbound',
+        NetworkMode: spec.network === 'none' ? 'none' : (this.options.outboundNetwork ?? 'faas-outbound'),
+        ...(this.options.ociRuntime ? { Runtime: this.options.ociRuntime } : {}),
         ReadonlyRootfs: true,
         CapDrop: ['ALL'],
         SecurityOpt: ['no-new-privileges'],
