@@ -30,6 +30,7 @@ import { assertNoEviction, connectRedis, connectRedisFailFast } from '../queue/r
 import { ResultWaiter } from '../queue/waiter.js';
 import { ensureBuckets, manifestBuckets } from '../storage/buckets.js';
 import { S3Gateway } from '../storage/s3-gateway.js';
+import { CatchUp } from '../triggers/bucket/catchup.js';
 import { BucketListener } from '../triggers/bucket/listener.js';
 import { configureTargets, minioTargetRoute, TARGET_ARN } from '../triggers/bucket/target.js';
 import { parseDuration } from '../util/duration.js';
@@ -208,17 +209,37 @@ export async function startPlatform(
     let listener: BucketListener | undefined;
     const bucketTriggers = specs.some((s) => s.triggers.some((t) => t.type === 'bucket'));
     let targetToken: string | undefined;
-    if (roles.listeners && bucketTriggers && config.FAAS_BUCKET_EVENTS === 'listen') {
+    const mode = config.FAAS_BUCKET_EVENTS;
+    const catchUpEvery =
+      config.FAAS_CATCHUP_INTERVAL ?? (mode === 'listen' ? '30s' : mode === 'poll' ? '2s' : undefined);
+    let catchUp: CatchUp | undefined;
+    if (roles.listeners && bucketTriggers && catchUpEvery) {
+      const gateway = new S3Gateway(s3);
+      catchUp = new CatchUp({
+        redis,
+        list: (b, p, n) => gateway.list(b, p, n),
+        functions: specs,
+        sink: producer,
+        logger: log,
+      });
+      await catchUp.start(parseDuration(catchUpEvery));
+      const c = catchUp;
+      closers.push(async () => c.stop());
+      log.info({ every: catchUpEvery, mode }, 'catching up on uploads by listing buckets');
+    }
+    if (roles.listeners && bucketTriggers && mode === 'listen') {
+      const c = catchUp;
       listener = new BucketListener({
         client: minioClient(config),
         functions: specs,
         sink: producer,
         logger: log,
+        onConnect: () => void c?.run().catch(() => undefined),
       });
       await listener.start();
       const l = listener;
       closers.push(() => l.stop());
-    } else if (roles.listeners && bucketTriggers) {
+    } else if (roles.listeners && bucketTriggers && mode === 'webhook') {
       targetToken = config.FAAS_MINIO_EVENTS_TOKEN ?? (await readTargetToken(config.stateDir));
       const buckets = await configureTargets(minioClient(config), specs);
       log.info({ buckets, target: TARGET_ARN }, 'MinIO posts bucket events to /minio/events');

@@ -41,7 +41,12 @@ export const configSchema = z.object({
    * on-disk queue; set up by services:up) or `listen` (MinIO's listen API, nothing to configure
    * in MinIO, but events that happen while disconnected are missed).
    */
-  FAAS_BUCKET_EVENTS: z.enum(['webhook', 'listen']).default('webhook'),
+  FAAS_BUCKET_EVENTS: z.enum(['webhook', 'listen', 'poll']).default('webhook'),
+  /**
+   * How often to list buckets for uploads no notification announced (see catch-up). Default:
+   * 30s in listen mode, 2s in poll mode, off in webhook mode (MinIO's queue is durable).
+   */
+  FAAS_CATCHUP_INTERVAL: duration.optional(),
   /** Token MinIO's webhook target presents; default: the file services:up writes in the state dir. */
   FAAS_MINIO_EVENTS_TOKEN: z
     .string()

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { BucketTrigger } from '../../src/manifest/types.js';
 import { backoffDelay } from '../../src/triggers/bucket/backoff.js';
 import { listenPlan } from '../../src/triggers/bucket/plan.js';
-import { bucketDedupKey, InvalidRecordError, normalizeRecord } from '../../src/triggers/bucket/record.js';
+import {
+  bucketDedupKey,
+  InvalidRecordError,
+  normalizeRecord,
+  sequencerFromMs,
+  sequencerMs,
+} from '../../src/triggers/bucket/record.js';
 import { matchesBucketTrigger, routeBucketRecord } from '../../src/triggers/route.js';
 import { fnSpec } from '../helpers/spec.js';
 
@@ -221,10 +227,26 @@ describe('bucketDedupKey', () => {
       return bucketDedupKey(normalizeRecord(r, 'none'));
     };
     const k = bucketDedupKey(normalizeRecord(base, 'none'));
-    expect(other((r) => (r.s3.object.sequencer = '18EBEC229D053624'))).not.toBe(k);
+    // One millisecond later: another upload of the same bytes.
+    expect(other((r) => (r.s3.object.sequencer = '18EBEC229D147863'))).not.toBe(k);
+    // The same millisecond (a listing knows no finer time): the same event.
+    expect(other((r) => (r.s3.object.sequencer = '18EBEC229D053624'))).toBe(k);
     expect(other((r) => (r.s3.object.key = 'k2'))).not.toBe(k);
     expect(other((r) => (r.s3.bucket.name = 'b2'))).not.toBe(k);
     expect(other((r) => Object.assign(r.s3.object, { versionId: 'v1' }))).toContain('"v1"');
+  });
+});
+
+describe('sequencerMs', () => {
+  it.each([
+    ['18EBEDAE0082D93A', Date.parse('2026-11-27T14:36:48.025Z')],
+    [sequencerFromMs(Date.parse('2030-01-02T03:04:05.678Z')), Date.parse('2030-01-02T03:04:05.678Z')],
+    ['0055B8697E4F5AB3AD', undefined],
+    ['00000000000000FF', undefined],
+    ['not-hex', undefined],
+    [undefined, undefined],
+  ])('%s → %s', (seq, ms) => {
+    expect(sequencerMs(seq)).toBe(ms);
   });
 });
 

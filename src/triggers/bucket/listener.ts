@@ -27,6 +27,8 @@ export interface BucketListenerOptions {
   pingSeconds?: number;
   /** Agent for the listen requests (TLS settings; tests cut its sockets to simulate a drop). */
   agent?: http.Agent;
+  /** Called each time a bucket's stream (re)opens: events in the gap need a catch-up. */
+  onConnect?: (bucket: string) => void;
 }
 
 /** Health of one bucket's stream. */
@@ -64,7 +66,10 @@ interface Bucket {
  * await listener.stop();
  */
 export class BucketListener {
-  private readonly opts: Required<Omit<BucketListenerOptions, 'agent' | 'backoff'>> & { agent?: http.Agent };
+  private readonly opts: Required<Omit<BucketListenerOptions, 'agent' | 'backoff' | 'onConnect'>> & {
+    agent?: http.Agent;
+    onConnect?: (bucket: string) => void;
+  };
   private readonly backoff: BackoffOptions;
   private readonly log: Logger;
   private readonly buckets = new Map<string, Bucket>();
@@ -150,6 +155,7 @@ export class BucketListener {
           this.log.info({ bucket: b.name, filter: b.filter, proof }, 'listening for bucket events');
           if (proof === 'settled') this.warnUnflushed(b.name);
           this.changed();
+          this.opts.onConnect?.(b.name);
         },
         onRecord: (raw) => this.accept(b, raw),
         onClose: (err) => {

@@ -46,10 +46,29 @@ function decodeKey(encoded: string): string {
 }
 
 /**
+ * The object's modification time in milliseconds, read from a MinIO sequencer (the hex of the
+ * modification time in nanoseconds); undefined when the sequencer is not one (AWS's are opaque).
+ * @example sequencerMs('18EBEDAE0082D93A') // 1795790208025 (2026-11-27T14:36:48.025Z)
+ */
+export function sequencerMs(sequencer: string | undefined): number | undefined {
+  if (!sequencer || !/^[0-9A-Fa-f]{15,16}$/.test(sequencer)) return undefined;
+  const ms = Number(BigInt(`0x${sequencer}`) / 1_000_000n);
+  // Plausible modification times only (2001-2100): anything else is an opaque sequencer.
+  return ms > 978_307_200_000 && ms < 4_102_444_800_000 ? ms : undefined;
+}
+
+/** The sequencer MinIO would send for an object modified at `ms` (for events built from listings). */
+export function sequencerFromMs(ms: number): string {
+  return (BigInt(ms) * 1_000_000n).toString(16).toUpperCase();
+}
+
+/**
  * The dedup key of a bucket event: bucket, key, version (or eTag when the bucket is not
- * versioned) and sequencer. A notification delivered twice gives the same key; a second upload
- * of the same bytes to the same key does not (its sequencer differs).
- * @example bucketDedupKey(record) // '["uploads","csv/a.csv","9dd4…","18EBEC229D053623"]'
+ * versioned) and the object's modification time (MinIO's sequencer is that time in nanoseconds;
+ * an opaque sequencer is used as it is). A notification delivered twice gives the same key, and
+ * so does the same upload found by a catch-up listing (its LastModified is the same time), while
+ * a second upload of the same bytes to the same key does not.
+ * @example bucketDedupKey(record) // '["uploads","csv/a.csv","9dd4…",1795790208025]'
  */
 export function bucketDedupKey(record: S3Record): string {
   const { bucket, object } = record.s3;
@@ -58,6 +77,6 @@ export function bucketDedupKey(record: S3Record): string {
     bucket.name,
     object.key,
     object.versionId || object.eTag || '',
-    object.sequencer ?? '',
+    sequencerMs(object.sequencer) ?? object.sequencer ?? '',
   ]);
 }
