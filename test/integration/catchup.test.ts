@@ -61,7 +61,7 @@ describe.each([
     const input = uniqueName('catchin');
     const output = uniqueName('catchout');
     for (const Bucket of [input, output]) await s3.send(new CreateBucketCommand({ Bucket }));
-    const env =
+    const env: Record<string, string> =
       mode === 'poll'
         ? { FAAS_BUCKET_EVENTS: 'poll', FAAS_CATCHUP_INTERVAL: '500ms' }
         : { ...(await bucketEventsEnv()), FAAS_CATCHUP_INTERVAL: '500ms' };
