@@ -273,6 +273,22 @@ functions:
     expect([...perEvent.values()].every((c) => c === 1)).toBe(true);
   }, 240_000);
 
+  it('/healthz checks each service; /metrics has invocations, containers, backlog and durations', async () => {
+    const health = (await (await fetch(`${p.url}/healthz`)).json()) as {
+      status: string;
+      checks: Record<string, { ok: boolean }>;
+    };
+    expect(health.status).toBe('ok');
+    expect(Object.keys(health.checks).sort()).toEqual(['docker', 'minio', 'redis']);
+    const metrics = await (await fetch(`${p.url}/metrics`)).text();
+    expect(metrics).toMatch(/^faas_invocations_total\{function="hook",outcome="ok"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^faas_invocations_total\{function="hook",outcome="timeout"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^faas_containers\{function="hook",state="(idle|busy)"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^faas_backlog\{function="hook",state="waiting"\} \d+$/m);
+    expect(metrics).toMatch(/^faas_invocation_duration_seconds_count\{function="hook"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^faas_cold_starts_total\{function="hook",prewarmed="false"\} [1-9]\d*$/m);
+  });
+
   it('GET /invocations/:id shows only that invocation’s logs, with several at once in one container', async () => {
     const tags = Array.from({ length: 6 }, (_, i) => `tag${i}-${randomBytes(3).toString('hex')}`);
     const res = await Promise.all(
