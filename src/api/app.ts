@@ -3,9 +3,9 @@ import type { FunctionSpec } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Enqueue } from '../queue/enqueue.js';
 import { functionOfInvocation } from '../queue/names.js';
-import type { InvocationRecord, InvocationStatus, RecordStore } from '../queue/records.js';
+import type { InvocationStatus, RecordStore } from '../queue/records.js';
 import type { ResultWaiter } from '../queue/waiter.js';
-import { webhookRoutes } from '../triggers/webhook/routes.js';
+import { httpResult, webhookRoutes } from '../triggers/webhook/routes.js';
 import { adminRoutes, type AdminDeps } from './admin.js';
 import { bearerAuth } from './auth.js';
 import { rateLimit } from './rate-limit.js';
@@ -37,24 +37,6 @@ export interface ApiDeps {
   admin?: AdminDeps;
   /** Requests per second (and burst) one source may send to webhooks and the invoke API. */
   rateLimit?: { ratePerSec: number; burst: number };
-}
-
-/** Turns a finished record into the HTTP answer of a synchronous call. */
-export function syncResponse(record: InvocationRecord | undefined, spec: FunctionSpec, id: string): Response {
-  const headers = { 'X-Faas-Invocation-Id': id, 'Content-Type': 'application/json' };
-  if (!record) {
-    return new Response(
-      JSON.stringify({
-        id,
-        error: { kind: 'timeout', message: `no result within ${spec.timeoutMs} ms; poll /invocations/${id}` },
-      }),
-      { status: 504, headers: { ...headers, Location: `/invocations/${id}` } },
-    );
-  }
-  if (record.status === 'succeeded')
-    return new Response(JSON.stringify(record.result ?? null), { status: 200, headers });
-  const status = record.error?.kind === 'timeout' ? 504 : 502;
-  return new Response(JSON.stringify({ id, error: record.error }), { status, headers });
 }
 
 function parseEvent(text: string): unknown {
@@ -153,7 +135,12 @@ export function createApp(d: ApiDeps): Hono {
       c.header('Location', `/invocations/${invocation}`);
       return c.json({ id: invocation }, 202);
     }
-    return syncResponse(await d.waiter.wait(name, invocation, spec.timeoutMs + 5000), spec, invocation);
+    return httpResult(
+      await d.waiter.wait(name, invocation, spec.timeoutMs + 5000),
+      invocation,
+      spec.timeoutMs,
+      false,
+    );
   });
 
   app.get('/invocations/:id', async (c) => {

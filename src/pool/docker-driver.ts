@@ -7,7 +7,8 @@ const SOCKET_MOUNT = '/run/faas';
 /** Open files per container process. */
 const NOFILE = 4096;
 
-function demux(raw: Buffer): string {
+/** Joins the payloads of Docker's multiplexed log format (8-byte frame headers). */
+export function demux(raw: Buffer): string {
   const parts: Buffer[] = [];
   let offset = 0;
   while (offset + 8 <= raw.length) {

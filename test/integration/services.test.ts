@@ -80,7 +80,7 @@ describe('Docker runtime image', () => {
     await container.start();
     const exit = (await container.wait()) as { StatusCode: number };
     const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as Buffer;
-    const output = demux(logs).toString().trim();
+    const output = demux(logs).trim();
     expect(exit.StatusCode).toBe(0);
     expect(JSON.parse(output)).toEqual({ uid: 10001, ifaces: ['lo'], sum: 6 });
   });

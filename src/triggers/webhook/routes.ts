@@ -18,8 +18,18 @@ export interface WebhookDeps {
   nowS?: () => number;
 }
 
-/** Turns a handler's result into the HTTP response of a sync webhook, as API Gateway does. */
-export function httpResult(record: InvocationRecord | undefined, id: string, timeoutMs: number): Response {
+/**
+ * Turns a finished invocation into the response of a synchronous call: 504 with a Location when
+ * no result came in time, 504 or 502 with the error when it failed. A webhook (`http`) maps a
+ * returned `{ statusCode, headers, body, isBase64Encoded }` onto the response, as API Gateway
+ * does; the invoke API answers the result as JSON.
+ */
+export function httpResult(
+  record: InvocationRecord | undefined,
+  id: string,
+  timeoutMs: number,
+  http = true,
+): Response {
   const base = { 'X-Faas-Invocation-Id': id };
   if (!record) {
     return Response.json(
@@ -39,7 +49,7 @@ export function httpResult(record: InvocationRecord | undefined, id: string, tim
     body?: unknown;
     isBase64Encoded?: unknown;
   } | null;
-  if (r && typeof r === 'object' && typeof r.statusCode === 'number') {
+  if (http && r && typeof r === 'object' && typeof r.statusCode === 'number') {
     const headers = new Headers(base);
     for (const [k, v] of Object.entries((r.headers as Record<string, unknown>) ?? {}))
       headers.set(k, String(v));
