@@ -40,7 +40,7 @@ tar -C "$rootfs" -c . | docker import \
   --change 'WORKDIR /var/task' \
   --change 'ENV NODE_ENV=production' \
   --change 'CMD ["/usr/bin/node", "/opt/faas/runtime.mjs"]' \
-  --change "LABEL faas.runtime=1 faas.runtime.bundle=$bundle_sha" \
+  --change "LABEL faas.runtime=1 faas.runtime.bundle=$bundle_sha faas.runtime.tag=$TAG" \
   - "$TAG" >/dev/null
 docker tag "$TAG" faas-runtime:latest
 log "runtime image $TAG built ($(docker image inspect "$TAG" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}'))"

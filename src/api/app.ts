@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { FunctionSpec } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Enqueue } from '../queue/enqueue.js';
@@ -102,13 +103,18 @@ export function createApp(d: ApiDeps): Hono {
     ),
   );
 
-  app.post('/functions/:name/invoke', async (c) => {
+  // Counted as the body streams in (or refused by its Content-Length), never buffered whole first.
+  const invokeBodyLimit = bodyLimit({
+    maxSize: d.bodyLimit,
+    onError: () => {
+      throw new HttpError(413, 'too_large', `body over ${d.bodyLimit} bytes`);
+    },
+  });
+  app.post('/functions/:name/invoke', invokeBodyLimit, async (c) => {
     const name = c.req.param('name');
     const spec = d.functions[name];
     if (!spec) throw new HttpError(404, 'not_found', `no function named ${name}`);
     const text = await c.req.text();
-    if (Buffer.byteLength(text) > d.bodyLimit)
-      throw new HttpError(413, 'too_large', `body over ${d.bodyLimit} bytes`);
     const event = parseEvent(text);
     const async = ['1', 'true'].includes(c.req.query('async') ?? '');
     const key = c.req.header('idempotency-key');

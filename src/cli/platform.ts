@@ -305,7 +305,13 @@ export async function startPlatform(
       },
     });
 
-    minioTargetRoute(app, { token: targetToken, functions: specs, enqueue: producer, logger: log });
+    minioTargetRoute(app, {
+      token: targetToken,
+      functions: specs,
+      enqueue: producer,
+      logger: log,
+      bodyLimit: config.FAAS_BODY_LIMIT,
+    });
 
     let port: number | undefined;
     if (roles.api) {

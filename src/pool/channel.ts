@@ -222,7 +222,8 @@ export class RuntimeChannel extends EventEmitter {
 
   private check(access: Access, bucket: string, key: string, listing = false): WireError | undefined {
     if (!this.inflightOk()) return { kind: 'permission', message: 'no invocation in flight' };
-    const bad = listing ? undefined : unsafeKey(key);
+    // A listing may name no prefix at all; one that it names follows the rules of keys.
+    const bad = listing && key === '' ? undefined : unsafeKey(key);
     if (bad)
       return { kind: 'permission', name: 'PermissionError', message: `${bad}: ${JSON.stringify(key)}` };
     const grants = access === 'read' ? this.grants.read : this.grants.write;

@@ -140,7 +140,11 @@ export class DockerDriver implements ContainerDriver {
     }
     const sha = await runtimeBundleSha();
     const images = await this.docker.listImages({ filters: { label: [`${RUNTIME_BUNDLE_LABEL}=${sha}`] } });
-    const tag = images[0]?.RepoTags?.find((t) => t !== '<none>:<none>' && !t.endsWith(':latest'));
+    // The image must carry the tag it was built under: an image derived from it (docker commit)
+    // inherits the labels but not the tag.
+    const tag = images
+      .map((i) => i.Labels?.['faas.runtime.tag'])
+      .find((t) => t !== undefined && images.some((i) => i.RepoTags?.includes(t)));
     if (!tag) {
       throw new Error(
         'no runtime image matches this build: run `npm run services:up` (or `npm run runtime:image`)',

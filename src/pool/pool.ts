@@ -12,6 +12,7 @@ import {
   LABEL_POOL,
   type ContainerDriver,
   type ContainerLimits,
+  type ContainerSpec,
 } from './driver.js';
 import type { ScaleContainer, ScaleDecision } from './autoscale.js';
 import { containersToStart, pickContainer } from './placement.js';
@@ -78,6 +79,8 @@ export class Pool {
   /** The autoscaler's latest share per function: lease-driven starts stay within it. */
   private readonly allowance = new Map<string, number>();
   private readonly log: Logger;
+  /** Engine starts in flight; close() waits for them, so that none outlives the pool. */
+  private readonly starting = new Set<Promise<string>>();
 
   constructor(private readonly o: PoolOptions) {
     this.log = o.logger.child({ component: 'pool' });
@@ -209,6 +212,7 @@ export class Pool {
         w.reject(new PoolError({ kind: 'no-capacity', message: 'the pool is shutting down' }));
     }
     await Promise.all([...this.containers.values()].map((c) => this.stop(c, 'shutdown')));
+    await Promise.allSettled([...this.starting]);
   }
 
   private queue(fn: string): Waiter[] {
@@ -264,7 +268,9 @@ export class Pool {
 
   /** Makes one container ready for `spec`: a generic warm one when there is one, else a new one. */
   private async provide(spec: FunctionSpec): Promise<void> {
-    const generic = [...this.containers.values()].find((c) => c.state === 'generic');
+    // Generic containers have no network: a function that asks for one gets a container of its own.
+    const generic =
+      spec.network === 'none' ? [...this.containers.values()].find((c) => c.state === 'generic') : undefined;
     let c: PoolContainer;
     if (generic) {
       c = generic;
@@ -363,7 +369,7 @@ export class Pool {
       void this.stop(c, c.stopReason ?? 'lost');
     });
     const spec = c.fn ? this.specs.get(c.fn) : undefined;
-    c.id = await this.o.driver.run({
+    const started = this.startContainer(c, {
       name: c.name,
       image: this.o.image,
       labels: {
@@ -379,8 +385,27 @@ export class Pool {
       tmpfsBytes: 64 * 1024 * 1024,
       logMaxBytes: 1024 * 1024,
     });
+    this.starting.add(started);
+    try {
+      c.id = await started;
+    } finally {
+      this.starting.delete(started);
+    }
     await c.channel.hello(this.o.startTimeoutMs ?? 30_000);
     if (c.state === 'starting') transition(c, c.fn ? 'loading' : 'generic');
+  }
+
+  /**
+   * Starts a container on the engine. stop() may run while the engine is still creating it (the
+   * pool closing, a failed start); it finds no id to remove then, so the container is removed here.
+   */
+  private async startContainer(c: PoolContainer, spec: ContainerSpec): Promise<string> {
+    const id = await this.o.driver.run(spec);
+    if (c.state === 'stopping' || c.state === 'dead') {
+      await this.o.driver.remove(id).catch(() => undefined);
+      throw new Error(`container ${c.name} was stopped while starting`);
+    }
+    return id;
   }
 
   /** Keeps `prewarm` generic containers started or starting. */

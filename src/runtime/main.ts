@@ -14,7 +14,9 @@ import { readLines } from './lines.js';
 import {
   CONTAINER_CODE_DIR,
   CONTAINER_SOCKET_DIR,
+  LOGS_TRUNCATED,
   MAX_LINE_BYTES,
+  MAX_LOG_BYTES,
   MAX_RESULT_BYTES,
   SOCKET_NAME,
   type HostMessage,
@@ -42,8 +44,20 @@ function send(msg: RuntimeMessage): void {
   control.write(JSON.stringify(msg) + '\n');
 }
 
-const sink = (id: string, level: LogLevel, msg: string): void =>
+/** Log bytes each running invocation may still send; absent once it finished or was cut. */
+const logBudget = new Map<string, number>();
+const sink = (id: string, level: LogLevel, msg: string): void => {
+  const left = logBudget.get(id);
+  if (left === undefined) return;
+  const bytes = Buffer.byteLength(msg);
+  if (bytes > left) {
+    logBudget.delete(id);
+    send({ t: 'log', id, level: 'warn', msg: LOGS_TRUNCATED, ts: Date.now() });
+    return;
+  }
+  logBudget.set(id, left - bytes);
   send({ t: 'log', id, level, msg, ts: Date.now() });
+};
 captureConsole(sink);
 
 /** Turns anything thrown into the wire form; errors may mark themselves permanent (no retry). */
@@ -133,6 +147,7 @@ async function invoke(msg: InvokeMessage): Promise<void> {
     storage: makeStorage(socketPath, id, storageCall(id)),
   };
   const h = handler;
+  logBudget.set(id, MAX_LOG_BYTES);
   await current.run(id, async () => {
     try {
       const value = await callHandler(h, msg.event, context);
@@ -152,6 +167,8 @@ async function invoke(msg: InvokeMessage): Promise<void> {
       control.write(`{"t":"result","id":${JSON.stringify(id)},"ok":true,"value":${json}}\n`);
     } catch (err) {
       send({ t: 'result', id, ok: false, error: toWireError(err) });
+    } finally {
+      logBudget.delete(id);
     }
   });
 }

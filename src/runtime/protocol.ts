@@ -17,6 +17,14 @@ export const CONTAINER_CODE_DIR = '/tmp/.faas-task';
 
 /** Longest control line either side accepts; a longer one is a protocol violation. */
 export const MAX_LINE_BYTES = 8 * 1024 * 1024;
+/**
+ * Most log bytes kept per invocation. The runtime stops sending past it (one marker line, then
+ * nothing), so a log flood costs neither the container's memory nor the host's CPU; the host
+ * enforces it again against a runtime that does not.
+ */
+export const MAX_LOG_BYTES = 256 * 1024;
+/** The last log line of an invocation whose logs were cut. */
+export const LOGS_TRUNCATED = `[logs truncated at ${MAX_LOG_BYTES} bytes]`;
 /** Largest handler result (JSON) the runtime sends; larger results fail with `result-too-large`. */
 export const MAX_RESULT_BYTES = 6 * 1024 * 1024;
 

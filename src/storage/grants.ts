@@ -15,6 +15,9 @@ export function unsafeKey(key: string): string | undefined {
   if (/[\u0000-\u001f\u007f\\]/.test(key)) return 'control character or backslash in key';
   if (key.split('/').some((seg) => seg === '..' || seg === '.')) return 'dot segment in key';
   if (/%2f|%5c|%2e%2e/i.test(key)) return 'encoded separator in key';
+  // Half-encoded dot segments (`.%2e`, `%2e.`, `%2e`) are one decoding away from climbing too.
+  const decoded = key.split('/').map((seg) => seg.replace(/%2e/gi, '.'));
+  if (decoded.some((seg) => seg === '..' || seg === '.')) return 'encoded dot segment in key';
   return undefined;
 }
 

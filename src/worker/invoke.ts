@@ -1,10 +1,9 @@
 import type { FunctionSpec } from '../manifest/types.js';
-import type { LogLevel, WireError } from '../runtime/protocol.js';
+import { LOGS_TRUNCATED, MAX_LOG_BYTES, type LogLevel, type WireError } from '../runtime/protocol.js';
 import type { RuntimeChannel } from '../pool/channel.js';
 import { PoolError, type Pool } from '../pool/pool.js';
 
-/** Most log bytes kept per invocation; the rest is dropped with a marker. */
-export const MAX_LOG_BYTES = 256 * 1024;
+export { MAX_LOG_BYTES } from '../runtime/protocol.js';
 
 export interface LogLine {
   ts: number;
@@ -48,7 +47,7 @@ export async function invoke(
     logBytes += Buffer.byteLength(msg);
     if (logBytes > MAX_LOG_BYTES) {
       logsTruncated = true;
-      logs.push({ ts, level: 'warn', msg: `[logs truncated at ${MAX_LOG_BYTES} bytes]` });
+      logs.push({ ts, level: 'warn', msg: LOGS_TRUNCATED });
       return;
     }
     logs.push({ ts, level, msg });

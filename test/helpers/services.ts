@@ -68,3 +68,21 @@ export async function requireRuntimeImage(docker: Docker): Promise<string> {
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/**
+ * Keeps a heartbeat for a pool a test drives without a platform, so that the leak sweep of any
+ * platform running meanwhile does not take the test's containers for leftovers.
+ * @returns a function that stops the heartbeat
+ */
+export async function heartbeat(instance: string): Promise<() => Promise<void>> {
+  const redis = await requireRedis();
+  const key = `faas:instance:${instance}`;
+  const beat = () => redis.set(key, JSON.stringify({ pid: process.pid, pool: [] }), 'EX', 10);
+  await beat();
+  const timer = setInterval(() => void beat().catch(() => undefined), 2000);
+  return async () => {
+    clearInterval(timer);
+    await redis.del(key).catch(() => undefined);
+    redis.disconnect();
+  };
+}

@@ -8,7 +8,13 @@ import { LABEL_INSTANCE } from '../../src/pool/driver.js';
 import { Pool } from '../../src/pool/pool.js';
 import { S3Gateway } from '../../src/storage/s3-gateway.js';
 import { invoke } from '../../src/worker/invoke.js';
-import { requireDocker, requireMinio, requireRuntimeImage, uniqueName } from '../helpers/services.js';
+import {
+  heartbeat,
+  requireDocker,
+  requireMinio,
+  requireRuntimeImage,
+  uniqueName,
+} from '../helpers/services.js';
 import { fnSpec } from '../helpers/spec.js';
 
 const CODE: Record<string, string> = {
@@ -24,11 +30,13 @@ describe('pool on real Docker', () => {
   let pool: Pool;
   let stateDir: string;
   let driver: DockerDriver;
+  let stopBeat: () => Promise<void>;
   const instance = uniqueName('t').replace(/[^a-z0-9-]/g, '');
 
   beforeAll(async () => {
     const docker = await requireDocker();
     const image = await requireRuntimeImage(docker);
+    stopBeat = await heartbeat(instance);
     stateDir = await mkdtemp(join(tmpdir(), 'faas-pool-'));
     driver = new DockerDriver(docker);
     pool = new Pool({
@@ -48,6 +56,7 @@ describe('pool on real Docker', () => {
 
   afterAll(async () => {
     await pool?.close();
+    await stopBeat?.();
     if (stateDir) await rm(stateDir, { recursive: true, force: true });
     expect(await driver.list({ [LABEL_INSTANCE]: instance })).toEqual([]);
   });

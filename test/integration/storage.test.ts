@@ -20,7 +20,13 @@ import { DockerDriver } from '../../src/pool/docker-driver.js';
 import { Pool } from '../../src/pool/pool.js';
 import { S3Gateway } from '../../src/storage/s3-gateway.js';
 import { invoke } from '../../src/worker/invoke.js';
-import { requireDocker, requireMinio, requireRuntimeImage, uniqueName } from '../helpers/services.js';
+import {
+  heartbeat,
+  requireDocker,
+  requireMinio,
+  requireRuntimeImage,
+  uniqueName,
+} from '../helpers/services.js';
 import { fnSpec } from '../helpers/spec.js';
 
 const CODE = `
@@ -51,7 +57,9 @@ describe('storage from a container', () => {
   let pool: Pool;
   let s3: S3Client;
   let stateDir: string;
+  let stopBeat: () => Promise<void>;
   const bucket = uniqueName('stor');
+  const instance = uniqueName('s').replace(/[^a-z0-9-]/g, '');
 
   beforeAll(async () => {
     const docker = await requireDocker();
@@ -67,11 +75,12 @@ describe('storage from a container', () => {
     );
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'secret/x', Body: 'secret' }));
     stateDir = await mkdtemp(join(tmpdir(), 'faas-stor-'));
+    stopBeat = await heartbeat(instance);
     pool = new Pool({
       driver: new DockerDriver(docker),
       storage: new S3Gateway(s3),
       image: await requireRuntimeImage(docker),
-      instance: uniqueName('s').replace(/[^a-z0-9-]/g, ''),
+      instance,
       stateDir,
       logger: silentLogger,
       code: async () => CODE,
@@ -84,6 +93,7 @@ describe('storage from a container', () => {
 
   afterAll(async () => {
     await pool?.close();
+    await stopBeat?.();
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     for (const o of listed.Contents ?? [])
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));

@@ -197,7 +197,7 @@ describe('hostile functions', () => {
     });
   });
 
-  it('a 1 GB console.log flood: the logs are cut at the cap with a marker, the platform stays small', async () => {
+  it('a 1 GB console.log flood is cut at the cap with a marker; the function and platform carry on', async () => {
     const r = await call('console-flood', { bytes: 1024 ** 3 });
     const rec = await record(r.id);
     const bytes = rec.logs.reduce((n, l) => n + Buffer.byteLength(l.msg), 0);
@@ -205,6 +205,12 @@ describe('hostile functions', () => {
     console.log(
       `console-flood: HTTP ${r.status} ${rec.status} ${rec.error?.kind ?? ''}; ${rec.logs.length} log lines, ${bytes} bytes, last: ${last.slice(0, 60)}`,
     );
+    // Logging past the cap must cost nothing: dropped (with one marker), never queued until the
+    // container runs out of memory. Whether a queued flood reaches the host in time for the
+    // marker is a race; its completing is not.
+    expect(rec.error, 'the flood ran to its end').toBeNull();
+    expect(rec.status).toBe('succeeded');
+    expect(r.body).toEqual({ sent: 1024 ** 3 });
     expect(last).toMatch(/^\[logs truncated at \d+ bytes\]$/);
     expect(bytes).toBeLessThanOrEqual(LOG_CAP + 100);
     expect(await platform.peakRssMb()).toBeLessThan(RSS_LIMIT_MB);

@@ -35,6 +35,8 @@ function expectStrictProfile(info: Inspect, o: { memoryBytes: number; cpu: numbe
   expect(info.State.Running, `${name} is running`).toBe(true);
   expect(info.Config.User, 'non-root user').toBe('10001:10001');
   expect(h.Privileged, 'not privileged').toBe(false);
+  // FAAS_OCI_RUNTIME (e.g. runsc) when the suite runs with one; Docker's default otherwise.
+  expect((h as { Runtime?: string }).Runtime, 'OCI runtime').toBe(process.env.FAAS_OCI_RUNTIME ?? 'runc');
   expect(h.ReadonlyRootfs, 'read-only root file system').toBe(true);
 
   expect(Object.keys(h.Tmpfs ?? {}), 'only /tmp is a tmpfs').toEqual(['/tmp']);

@@ -1,14 +1,34 @@
 /**
  * After the whole suite: no container of the platform may be left on the engine. Every test
- * removes what it starts; this catches the ones that did not.
+ * removes what it starts; this catches the ones that did not. It looks only at containers
+ * created during this run whose platform instance is gone (no heartbeat in Redis), so that
+ * a platform someone else runs on the same engine is left alone.
  */
 import Docker from 'dockerode';
+import { Redis } from 'ioredis';
+
+let started = 0;
+
+export function setup(): void {
+  started = Math.floor(Date.now() / 1000) - 1;
+}
 
 export async function teardown(): Promise<void> {
   const docker = new Docker();
-  const left = await docker
+  const all = await docker
     .listContainers({ all: true, filters: { label: ['faas.platform'] } })
     .catch(() => [] as Docker.ContainerInfo[]);
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+  });
+  const alive = async (instance: string | undefined) =>
+    instance ? (await redis.exists(`faas:instance:${instance}`).catch(() => 0)) === 1 : false;
+  const left: Docker.ContainerInfo[] = [];
+  for (const c of all) {
+    if (c.Created >= started && !(await alive(c.Labels['faas.instance']))) left.push(c);
+  }
+  redis.disconnect();
   if (left.length > 0) {
     const names = left.map((c) => `${c.Names[0]} (${c.State})`).join(', ');
     await Promise.all(

@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import * as Minio from 'minio';
 import { safeEqual } from '../../api/auth.js';
 import { HttpError } from '../../api/errors.js';
@@ -37,14 +38,27 @@ export function routeNotification(body: unknown, functions: FunctionSpec[], now:
 /**
  * The endpoint MinIO's webhook target posts to. It answers 2xx only once every routed event is
  * durably queued; otherwise MinIO keeps the event in its on-disk queue and sends it again.
- * @example minioTargetRoute(app, { token, functions, enqueue: producer, logger });
+ * @example minioTargetRoute(app, { token, functions, enqueue: producer, logger, bodyLimit: 6 << 20 });
  */
 export function minioTargetRoute(
   app: Hono,
-  o: { token: string | undefined; functions: FunctionSpec[]; enqueue: Enqueue; logger: Logger },
+  o: {
+    token: string | undefined;
+    functions: FunctionSpec[];
+    enqueue: Enqueue;
+    logger: Logger;
+    /** Largest notification body accepted; a larger one is refused with 413 as it streams in. */
+    bodyLimit: number;
+  },
 ): void {
   const log = o.logger.child({ component: 'minio-target' });
-  app.post(TARGET_PATH, async (c) => {
+  const limit = bodyLimit({
+    maxSize: o.bodyLimit,
+    onError: () => {
+      throw new HttpError(413, 'too_large', `the notification is over ${o.bodyLimit} bytes`);
+    },
+  });
+  app.post(TARGET_PATH, limit, async (c) => {
     const header = c.req.header('authorization') ?? '';
     const presented = header.replace(/^Bearer\s+/i, '');
     if (!o.token || !safeEqual(presented, o.token)) {
