@@ -66,8 +66,12 @@ start_minio() {
   log "minio: starting on 127.0.0.1:$MINIO_PORT (data in $MINIO_DATA_DIR)"
   # Target FAAS: bucket events are POSTed to the platform at /minio/events, queued on disk
   # (queue_dir) while it does not answer 2xx, and retried.
+  # MINIO_API_SYNC_EVENTS: an upload is answered only once its event is in that on-disk queue
+  # (by default events wait in memory first, and a stop or crash loses them).
+  # MINIO_SYNC_BOOT: after a restart the S3 API waits until every bucket's notification rules
+  # are loaded (by default uploads in the first moments after a start produce no event).
   MINIO_ROOT_USER="$MINIO_ROOT_USER" MINIO_ROOT_PASSWORD="$MINIO_ROOT_PASSWORD" \
-    MINIO_BROWSER=off MINIO_UPDATE=off \
+    MINIO_BROWSER=off MINIO_UPDATE=off MINIO_API_SYNC_EVENTS=on MINIO_SYNC_BOOT=on \
     MINIO_NOTIFY_WEBHOOK_ENABLE_FAAS=on \
     MINIO_NOTIFY_WEBHOOK_ENDPOINT_FAAS="http://127.0.0.1:$FAAS_PORT/minio/events" \
     MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_FAAS="Bearer $(cat "$MINIO_EVENTS_TOKEN_FILE")" \

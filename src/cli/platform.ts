@@ -71,13 +71,25 @@ export function defaultHostCap(): number {
   return Math.max(2, Math.min(64, Math.floor((totalmem() * 0.5) / (128 * 1024 * 1024))));
 }
 
-async function timed(fn: () => Promise<unknown>): Promise<{ ok: boolean; ms: number; error?: string }> {
+/** Longest a health check waits for a dependency: one that does not answer in time is down. */
+const HEALTH_TIMEOUT_MS = 2000;
+
+async function timed(
+  fn: () => Promise<unknown>,
+  timeoutMs = HEALTH_TIMEOUT_MS,
+): Promise<{ ok: boolean; ms: number; error?: string }> {
   const t0 = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
-    await fn();
+    await Promise.race([fn(), late]);
     return { ok: true, ms: Math.round(performance.now() - t0) };
   } catch (err) {
     return { ok: false, ms: Math.round(performance.now() - t0), error: (err as Error).message };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -188,6 +200,8 @@ export async function startPlatform(
           pool,
           records,
           logger: log,
+          lockMarginMs: parseDuration(config.FAAS_LOCK_MARGIN),
+          stalledIntervalMs: parseDuration(config.FAAS_STALLED_INTERVAL),
           onOutcome: (s, o) => {
             metrics.invocations.inc({ function: s.name, outcome: o.ok ? 'ok' : (o.error?.kind ?? 'error') });
             if (o.durationMs) metrics.duration.observe({ function: s.name }, o.durationMs / 1000);
@@ -249,7 +263,9 @@ export async function startPlatform(
     closers.push(() => waiter.close());
     const health = async (): Promise<HealthReport> => {
       const [r, m, d] = await Promise.all([
-        timed(() => redis.ping()),
+        // The fail-fast connection: while Redis is down its ping fails at once instead of
+        // waiting in the offline queue of the workers' connection.
+        timed(() => ingest.ping()),
         timed(() => s3.send(new ListBucketsCommand({}))),
         timed(() => driver.ping()),
       ]);

@@ -37,6 +37,13 @@ export const configSchema = z.object({
     .default(6 * 1024 * 1024),
   FAAS_INVOCATION_TTL: duration.default('168h'),
   /**
+   * How long past a function's timeout a job's lock lasts without renewal. A worker that dies
+   * (kill -9, lost host) keeps its jobs this much longer than the timeout before another takes them.
+   */
+  FAAS_LOCK_MARGIN: duration.default('30s'),
+  /** How often workers look for jobs whose worker died (BullMQ's stalledInterval). */
+  FAAS_STALLED_INTERVAL: duration.default('30s'),
+  /**
    * How bucket events arrive: `webhook` (MinIO posts them to /minio/events from its durable
    * on-disk queue; set up by services:up) or `listen` (MinIO's listen API, nothing to configure
    * in MinIO, but events that happen while disconnected are missed).

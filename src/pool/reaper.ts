@@ -28,8 +28,12 @@ export class Reaper {
 
   /** Beats once, sweeps once, then beats and sweeps every few seconds. */
   async start(): Promise<number> {
+    // A process restarted under the same FAAS_INSTANCE inherits nothing: what an earlier process
+    // of that name left is removed before this one's pool starts a container.
+    const own = await this.driver.list({ [LABEL_PLATFORM]: 'faas', [LABEL_INSTANCE]: this.instance });
+    await Promise.all(own.map((c) => this.driver.remove(c.id).catch(() => undefined)));
     await this.beat();
-    const removed = await this.sweep();
+    const removed = own.length + (await this.sweep());
     this.timer = setInterval(() => {
       const sweep = ++this.beats % SWEEP_EVERY_BEATS === 0;
       void this.beat()

@@ -15,6 +15,8 @@ const FINAL: ReadonlySet<WireError['kind']> = new Set(['permanent', 'result-too-
 
 /** Time beyond the function's timeout before BullMQ treats a job's lock as lost. */
 const LOCK_MARGIN_MS = 30_000;
+/** How often BullMQ looks for jobs whose worker died. */
+const STALLED_INTERVAL_MS = 30_000;
 
 export interface WorkerOptions {
   spec: FunctionSpec;
@@ -22,6 +24,10 @@ export interface WorkerOptions {
   pool: Pool;
   records: RecordStore;
   logger: Logger;
+  /** Lock time beyond the function's timeout (FAAS_LOCK_MARGIN). @defaultValue 30 s */
+  lockMarginMs?: number;
+  /** How often to look for jobs of dead workers (FAAS_STALLED_INTERVAL). @defaultValue 30 s */
+  stalledIntervalMs?: number;
   /** Called after each attempt (metrics). */
   onOutcome?: (spec: FunctionSpec, outcome: Outcome) => void;
 }
@@ -53,7 +59,8 @@ export class FunctionWorker {
       prefix: QUEUE_PREFIX,
       // The autoscaler raises this to the pool's slots as containers come up (setConcurrency).
       concurrency: 1,
-      lockDuration: spec.timeoutMs + LOCK_MARGIN_MS,
+      lockDuration: spec.timeoutMs + (this.o.lockMarginMs ?? LOCK_MARGIN_MS),
+      stalledInterval: this.o.stalledIntervalMs ?? STALLED_INTERVAL_MS,
       settings: {
         backoffStrategy: (attemptsMade: number) =>
           backoffDelay(attemptsMade, spec.retry.backoffMs, spec.retry.maxBackoffMs, Math.random()),
