@@ -65,7 +65,9 @@ start_minio() {
   fi
   log "minio: starting on 127.0.0.1:$MINIO_PORT (data in $MINIO_DATA_DIR)"
   # Target FAAS: bucket events are POSTed to the platform at /minio/events, queued on disk
-  # (queue_dir) while it does not answer 2xx, and retried.
+  # (queue_dir) while it does not answer 2xx, and retried. MinIO sends from that queue every 3 s,
+  # so target FAASFAST (no queue) posts each event at once as well; the job id, derived from
+  # the event, makes the second delivery a no-op.
   # MINIO_API_SYNC_EVENTS: an upload is answered only once its event is in that on-disk queue
   # (by default events wait in memory first, and a stop or crash loses them).
   # MINIO_SYNC_BOOT: after a restart the S3 API waits until every bucket's notification rules
@@ -77,6 +79,9 @@ start_minio() {
     MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_FAAS="Bearer $(cat "$MINIO_EVENTS_TOKEN_FILE")" \
     MINIO_NOTIFY_WEBHOOK_QUEUE_DIR_FAAS="$FAAS_STATE_DIR/minio-events" \
     MINIO_NOTIFY_WEBHOOK_QUEUE_LIMIT_FAAS=100000 \
+    MINIO_NOTIFY_WEBHOOK_ENABLE_FAASFAST=on \
+    MINIO_NOTIFY_WEBHOOK_ENDPOINT_FAASFAST="http://127.0.0.1:$FAAS_PORT/minio/events" \
+    MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_FAASFAST="Bearer $(cat "$MINIO_EVENTS_TOKEN_FILE")" \
     nohup "$MINIO_BIN" server "$MINIO_DATA_DIR" --quiet --address "127.0.0.1:$MINIO_PORT" \
     --console-address "127.0.0.1:$MINIO_CONSOLE_PORT" >"$FAAS_STATE_DIR/minio.log" 2>&1 &
   echo $! >"$PID_DIR/minio.pid"

@@ -65,6 +65,10 @@ interface Waiter {
 
 const PIDS_LIMIT = 128;
 
+function sameLimits(a: ContainerLimits, b: ContainerLimits): boolean {
+  return a.memoryBytes === b.memoryBytes && a.cpu === b.cpu && a.pids === b.pids;
+}
+
 /**
  * The container pool of one host. It alone changes container state (every mutation happens
  * synchronously in its methods, so no two changes interleave); callers lease a slot, run one
@@ -283,7 +287,10 @@ export class Pool {
     }
     try {
       if (!generic) await this.boot(c, this.limits(spec));
-      else await this.o.driver.update(c.id as string, this.limits(spec));
+      else if (!sameLimits(this.o.genericLimits, this.limits(spec))) {
+        // Only when they differ: the engine call is most of a pre-warmed start.
+        await this.o.driver.update(c.id as string, this.limits(spec));
+      }
       if (c.state !== 'loading') throw new Error(`container ${c.name} stopped while starting`);
       const code = await this.o.code(spec);
       await (c.channel as RuntimeChannel).init(

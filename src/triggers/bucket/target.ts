@@ -13,6 +13,12 @@ import { bucketDedupKey, InvalidRecordError, normalizeRecord } from './record.js
 /** The notification target `services:up` configures in MinIO (`MINIO_NOTIFY_WEBHOOK_*_FAAS`). */
 export const TARGET_ID = 'FAAS';
 export const TARGET_ARN = `arn:minio:sqs::${TARGET_ID}:webhook`;
+/**
+ * A second target without a queue: MinIO sends from a queue only every 3 s, so this one posts
+ * each event at once. Its deliveries are lost while the platform is down (the queued target
+ * covers them); an event that arrives both ways has one job id and runs once.
+ */
+export const FAST_TARGET_ARN = `arn:minio:sqs::${TARGET_ID}FAST:webhook`;
 /** Where MinIO posts bucket events to the platform. */
 export const TARGET_PATH = '/minio/events';
 
@@ -92,26 +98,45 @@ export function minioTargetRoute(
  */
 export async function configureTargets(client: Minio.Client, functions: FunctionSpec[]): Promise<string[]> {
   const buckets: string[] = [];
+  let arns = [TARGET_ARN, FAST_TARGET_ARN];
   for (const [bucket, filter] of listenPlan(functions)) {
-    const config = new Minio.NotificationConfig();
-    const q = new Minio.QueueConfig(TARGET_ARN);
-    for (const e of filter.events) q.addEvent(e as Minio.NotificationEvent);
-    if (filter.prefix) q.addFilterPrefix(filter.prefix);
-    if (filter.suffix) q.addFilterSuffix(filter.suffix);
-    config.add(q);
-    try {
-      await client.setBucketNotification(bucket, config);
-    } catch (err) {
-      const e = err as { code?: string; message?: string };
-      if (e.code === 'InvalidArgument' || /ARN/i.test(e.message ?? '')) {
-        throw new Error(
-          `MinIO has no webhook target ${TARGET_ID} for bucket events: start MinIO with \`npm run services:up\` ` +
-            `(it sets MINIO_NOTIFY_WEBHOOK_*_${TARGET_ID}), or set FAAS_BUCKET_EVENTS=listen`,
-        );
+    const config = (targets: string[]) => {
+      const c = new Minio.NotificationConfig();
+      for (const arn of targets) {
+        const q = new Minio.QueueConfig(arn);
+        for (const e of filter.events) q.addEvent(e as Minio.NotificationEvent);
+        if (filter.prefix) q.addFilterPrefix(filter.prefix);
+        if (filter.suffix) q.addFilterSuffix(filter.suffix);
+        c.add(q);
       }
-      throw err;
+      return c;
+    };
+    try {
+      await client.setBucketNotification(bucket, config(arns));
+    } catch (err) {
+      if (!isMissingArn(err)) throw err;
+      if (arns.length === 2) {
+        // A MinIO with only the queued target: durable, but events arrive up to 3 s late.
+        arns = [TARGET_ARN];
+        try {
+          await client.setBucketNotification(bucket, config(arns));
+          buckets.push(bucket);
+          continue;
+        } catch (again) {
+          if (!isMissingArn(again)) throw again;
+        }
+      }
+      throw new Error(
+        `MinIO has no webhook target ${TARGET_ID} for bucket events: start MinIO with \`npm run services:up\` ` +
+          `(it sets MINIO_NOTIFY_WEBHOOK_*_${TARGET_ID}), or set FAAS_BUCKET_EVENTS=listen`,
+      );
     }
     buckets.push(bucket);
   }
   return buckets;
+}
+
+function isMissingArn(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e.code === 'InvalidArgument' || /ARN/i.test(e.message ?? '');
 }
