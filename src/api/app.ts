@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { FunctionSpec } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Enqueue } from '../queue/enqueue.js';
@@ -9,6 +8,7 @@ import type { ResultWaiter } from '../queue/waiter.js';
 import { httpResult, webhookRoutes } from '../triggers/webhook/routes.js';
 import { adminRoutes, type AdminDeps } from './admin.js';
 import { bearerAuth } from './auth.js';
+import { limitBody } from './body-limit.js';
 import { rateLimit } from './rate-limit.js';
 import { HttpError, onError } from './errors.js';
 
@@ -104,12 +104,7 @@ export function createApp(d: ApiDeps): Hono {
   );
 
   // Counted as the body streams in (or refused by its Content-Length), never buffered whole first.
-  const invokeBodyLimit = bodyLimit({
-    maxSize: d.bodyLimit,
-    onError: () => {
-      throw new HttpError(413, 'too_large', `body over ${d.bodyLimit} bytes`);
-    },
-  });
+  const invokeBodyLimit = limitBody(d.bodyLimit);
   app.post('/functions/:name/invoke', invokeBodyLimit, async (c) => {
     const name = c.req.param('name');
     const spec = d.functions[name];
@@ -153,13 +148,21 @@ export function createApp(d: ApiDeps): Hono {
     const id = c.req.param('id');
     const fn = functionOfInvocation(id);
     if (!fn) throw new HttpError(404, 'not_found', `no invocation ${id}`);
-    const record = await d.records.get(id);
-    const job = !record || record.status === 'queued' ? await d.jobStatus(fn, id) : undefined;
+    let record = await d.records.get(id);
+    let job: Awaited<ReturnType<ApiDeps['jobStatus']>>;
+    if (!record || record.status === 'queued') {
+      job = await d.jobStatus(fn, id);
+      // The worker writes the record just before the job completes: a job seen finished after a
+      // record was missing means the record is there now.
+      if (job && (job.status === 'succeeded' || job.status === 'failed'))
+        record = (await d.records.get(id)) ?? record;
+    }
     if (!record && !job) throw new HttpError(404, 'not_found', `no invocation ${id}`);
+    const finished = record && (record.status === 'succeeded' || record.status === 'failed');
     return c.json({
       id,
       function: fn,
-      status: job?.status ?? record?.status,
+      status: finished ? record?.status : (job?.status ?? record?.status),
       result: record?.result ?? null,
       error: record?.error ?? null,
       logs: record?.logs ?? [],

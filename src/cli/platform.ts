@@ -261,6 +261,7 @@ export async function startPlatform(
 
     const waiter = new ResultWaiter(() => redis.duplicate(), records);
     closers.push(() => waiter.close());
+    if (roles.api) await Promise.all(specs.map((s) => waiter.watch(s.name)));
     const health = async (): Promise<HealthReport> => {
       const [r, m, d] = await Promise.all([
         // The fail-fast connection: while Redis is down its ping fails at once instead of

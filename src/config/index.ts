@@ -60,7 +60,7 @@ export const configSchema = z.object({
     .regex(/^\S{16,}$/, 'at least 16 characters, no whitespace')
     .optional(),
   /** Requests per second one source may send to webhooks and the invoke API (burst: twice that). */
-  FAAS_RATE_LIMIT: wholeNumber.pipe(z.number().min(1)).default(2000),
+  FAAS_RATE_LIMIT: wholeNumber.pipe(z.number().min(1)).default(5000),
   /** OCI runtime for function containers (e.g. `runsc` for gVisor); Docker's default when unset. */
   FAAS_OCI_RUNTIME: z
     .string()

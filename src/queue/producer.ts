@@ -17,6 +17,9 @@ export class UnknownFunction extends Error {
   override name = 'UnknownFunction';
 }
 
+/** Finished jobs kept per function, at most: the dedup window is this many jobs or the TTL, whichever is shorter. */
+export const KEEP_FINISHED_JOBS = 100_000;
+
 /** Job options every invocation of `spec` gets: its retries, and how long finished jobs stay. */
 export function jobOptions(spec: FunctionSpec, keepSeconds: number): JobsOptions {
   return {
@@ -24,8 +27,9 @@ export function jobOptions(spec: FunctionSpec, keepSeconds: number): JobsOptions
     backoff: { type: 'faas' },
     // Finished jobs stay as long as invocation records: a repeated event within that window finds
     // its job id taken and is not run again.
-    removeOnComplete: { age: keepSeconds },
-    removeOnFail: { age: keepSeconds },
+    // Bounded by count too: under sustained load the age alone would let Redis (noeviction) fill.
+    removeOnComplete: { age: keepSeconds, count: KEEP_FINISHED_JOBS },
+    removeOnFail: { age: keepSeconds, count: KEEP_FINISHED_JOBS },
   };
 }
 
@@ -83,6 +87,11 @@ export class Producer implements Enqueue {
     await Promise.all(
       [...byFn].map(([fn, list]) => {
         const opts = jobOptions(this.functions[fn] as FunctionSpec, this.keepSeconds);
+        // One event: a plain add (addBulk builds a pipeline per call, several times the CPU).
+        if (list.length === 1) {
+          const [{ e, id }] = list as [{ e: RoutedEvent; id: string }];
+          return this.queue(fn).add(e.payload.source, e.payload, { ...opts, jobId: id });
+        }
         return this.queue(fn).addBulk(
           list.map(({ e, id }) => ({
             name: e.payload.source,

@@ -15,21 +15,33 @@ interface Pending {
 export class ResultWaiter {
   private readonly events = new Map<string, QueueEvents>();
   private readonly pending = new Map<string, Pending[]>();
+  private readonly ready = new Map<string, Promise<void>>();
 
   constructor(
     private readonly connectionFactory: () => Redis,
     private readonly records: RecordStore,
   ) {}
 
-  /** Starts listening on a function's queue; resolves once the listener is connected. */
-  async watch(fn: string): Promise<void> {
-    if (this.events.has(fn)) return;
-    const qe = new QueueEvents(queueName(fn), { connection: this.connectionFactory(), prefix: QUEUE_PREFIX });
-    this.events.set(fn, qe);
-    const settle = ({ jobId }: { jobId: string }) => void this.settle(jobId);
-    qe.on('completed', settle);
-    qe.on('failed', settle);
-    await qe.waitUntilReady();
+  /**
+   * Starts listening on a function's queue; resolves once the listener is connected. Concurrent
+   * callers share one listener and all wait for it. The platform watches every function at start,
+   * so a first sync call never races the listener's first read.
+   */
+  watch(fn: string): Promise<void> {
+    let ready = this.ready.get(fn);
+    if (!ready) {
+      const qe = new QueueEvents(queueName(fn), {
+        connection: this.connectionFactory(),
+        prefix: QUEUE_PREFIX,
+      });
+      this.events.set(fn, qe);
+      const settle = ({ jobId }: { jobId: string }) => void this.settle(jobId);
+      qe.on('completed', settle);
+      qe.on('failed', settle);
+      ready = qe.waitUntilReady().then(() => undefined);
+      this.ready.set(fn, ready);
+    }
+    return ready;
   }
 
   /**
@@ -44,9 +56,14 @@ export class ResultWaiter {
       list.push({ resolve, timer });
       this.pending.set(id, list);
     });
-    const now = await this.records.get(id);
-    if (now && (now.status === 'succeeded' || now.status === 'failed')) void this.settle(id, now);
-    return done;
+    const check = async () => {
+      const now = await this.records.get(id).catch(() => undefined);
+      if (now && (now.status === 'succeeded' || now.status === 'failed')) void this.settle(id, now);
+    };
+    await check();
+    // A safety net under the event stream: a notification lost in a reconnect still resolves.
+    const poll = setInterval(() => void check(), 1000);
+    return done.finally(() => clearInterval(poll));
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import * as Minio from 'minio';
 import { safeEqual } from '../../api/auth.js';
+import { limitBody } from '../../api/body-limit.js';
 import { HttpError } from '../../api/errors.js';
 import type { FunctionSpec } from '../../manifest/types.js';
 import type { Logger } from '../../observability/logger.js';
@@ -58,12 +58,7 @@ export function minioTargetRoute(
   },
 ): void {
   const log = o.logger.child({ component: 'minio-target' });
-  const limit = bodyLimit({
-    maxSize: o.bodyLimit,
-    onError: () => {
-      throw new HttpError(413, 'too_large', `the notification is over ${o.bodyLimit} bytes`);
-    },
-  });
+  const limit = limitBody(o.bodyLimit);
   app.post(TARGET_PATH, limit, async (c) => {
     const header = c.req.header('authorization') ?? '';
     const presented = header.replace(/^Bearer\s+/i, '');

@@ -1,5 +1,5 @@
 import type { Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { limitBody } from '../../api/body-limit.js';
 import { HttpError } from '../../api/errors.js';
 import type { FunctionSpec, WebhookTrigger } from '../../manifest/types.js';
 import type { Enqueue } from '../../queue/enqueue.js';
@@ -134,12 +134,7 @@ export function webhookRoutes(app: Hono, d: WebhookDeps): void {
   for (const spec of d.functions) {
     for (const t of spec.triggers) {
       if (t.type !== 'webhook') continue;
-      const limit = bodyLimit({
-        maxSize: d.bodyLimit,
-        onError: () => {
-          throw new HttpError(413, 'too_large', `the body is over ${d.bodyLimit} bytes`);
-        },
-      });
+      const limit = limitBody(d.bodyLimit);
       app.on(t.methods, t.path, limit, (c) => accept(c, spec, t, d));
       app.all(t.path, () => {
         throw new HttpError(405, 'method_not_allowed', `${t.path} accepts ${t.methods.join(', ')}`, {
