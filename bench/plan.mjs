@@ -10,7 +10,7 @@
  * @property {number} trace invokes traced for the warm-path breakdown
  * @property {{ total: number, warmup: number, concurrency: number, raw: number }} throughput
  * @property {number} backlog async invokes of the scaling scenario
- * @property {{ sequential: number, sustained: number, concurrency: number }} bucket
+ * @property {{ trickle: number, sustained: number, concurrency: number }} bucket
  */
 
 /** @type {Sizes} */
@@ -20,7 +20,7 @@ export const FULL = {
   trace: 100,
   throughput: { total: 10_000, warmup: 1000, concurrency: 64, raw: 10_000 },
   backlog: 200,
-  bucket: { sequential: 30, sustained: 300, concurrency: 16 },
+  bucket: { trickle: 30, sustained: 500, concurrency: 16 },
 };
 
 /** Every scenario once, small: a smoke test that each completes, never a timing. */
@@ -31,7 +31,7 @@ export const QUICK = {
   trace: 10,
   throughput: { total: 300, warmup: 100, concurrency: 64, raw: 1000 },
   backlog: 40,
-  bucket: { sequential: 5, sustained: 20, concurrency: 8 },
+  bucket: { trickle: 5, sustained: 20, concurrency: 8 },
 };
 
 const once = { attempts: 1 };
@@ -42,7 +42,8 @@ const once = { attempts: 1 };
  * @param {number} reps
  */
 export function names(run, reps) {
-  const series = (/** @type {string} */ what) => Array.from({ length: reps }, (_, i) => `${run}-${what}-${i + 1}`);
+  const series = (/** @type {string} */ what) =>
+    Array.from({ length: reps }, (_, i) => `${run}-${what}-${i + 1}`);
   return {
     noop: `${run}-noop`,
     trace: `${run}-trace`,
@@ -97,12 +98,12 @@ export function freshManifest(n) {
 
 /**
  * The platform that receives MinIO's bucket events.
- * @param {ReturnType<typeof names>} n
+ * @param {string} fn
  * @param {string} bucket
  */
-export function bucketManifest(n, bucket) {
+export function bucketManifest(fn, bucket) {
   return {
-    [n.stamp]: {
+    [fn]: {
       handler: 'stamp/index.handler',
       concurrency: 8,
       scale: { min: 2, max: 4, idleTimeout: '30m' },

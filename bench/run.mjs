@@ -5,6 +5,7 @@
  *   npm run bench -- --quick            every scenario once, small: checks each completes (CI smoke)
  *   npm run bench -- --compare FILE     also prints each figure against an earlier results file
  *   npm run bench -- --only main,fresh  runs some phases only (baseline, raw, docker, main, fresh, bucket)
+ *   npm run bench -- --profile          runs the main platform under node --cpu-prof (bench/results/profiles)
  *
  * Platforms run as child processes (`faas up`), each with its own instance, port and state dir,
  * and are stopped by pid; the run's queues, records, bucket and containers are removed at the end.
@@ -16,15 +17,16 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../dist/config/index.js';
 import { startBaseline } from './baseline/start.mjs';
 import { bucketPhase, cleanupBucket } from './phases/bucket.mjs';
-import { machineInfo } from './phases/machine.mjs';
+import { machineInfo, redisRunId } from './phases/machine.mjs';
 import { mainPhase } from './phases/main.mjs';
 import { now } from './lib/clock.mjs';
 import { removeContainersWith, runtimeImage } from './lib/docker.mjs';
 import { closeHttp } from './lib/http.mjs';
 import { startPlatform } from './lib/platform.mjs';
 import { Recorder } from './lib/recorder.mjs';
+import { assemble, methods } from './lib/results.mjs';
 import { connect, dropQueue, unlinkMatching } from './lib/redis.mjs';
-import { breakdownTable, compareTable, figuresTable, SCENARIOS } from './lib/report.mjs';
+import { breakdownTable, compareTable, figuresTable, SCENARIOS, table } from './lib/report.mjs';
 import { FULL, QUICK, freshManifest, names } from './plan.mjs';
 import { BASELINE_STAGES, PLATFORM_STAGES, traceWarmPath } from './scenarios/breakdown.mjs';
 import { coldStarts, dockerRuns } from './scenarios/cold.mjs';
@@ -37,6 +39,7 @@ const { values: args } = parseArgs({
     compare: { type: 'string' },
     out: { type: 'string' },
     only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const PHASES = ['baseline', 'raw', 'docker', 'main', 'fresh', 'bucket'];
@@ -54,7 +57,7 @@ const errors = {};
 const breakdown = {};
 /** @type {Record<string, any>} */
 const notes = {};
-const ctx = { run, n, sizes, config, redis, figures, extra, breakdown, notes, log };
+const ctx = { run, n, sizes, config, redis, figures, extra, breakdown, notes, log, profile: args.profile };
 const started = now();
 const startedAt = new Date().toISOString();
 
@@ -137,71 +140,10 @@ async function cleanup() {
   keys += await unlinkMatching(redis, `faas:inv:${run}-*`);
   await cleanupBucket(ctx).catch((err) => (errors.cleanup_bucket = err.message));
   let containers = await removeContainersWith(`faas.bench=${run}`);
-  for (const i of ['main', 'fresh', 'bucket']) containers += await removeContainersWith(`faas.instance=${run}-${i}`);
-  return { leftover_keys_removed: keys, leftover_containers_removed: containers };
+  for (const i of ['main', 'fresh', 'bucket'])
+    containers += await removeContainersWith(`faas.instance=${run}-${i}`);
+  return { redis_keys_removed: keys, leftover_containers_removed: containers };
 }
-
-/** The required objects, keys in the documented order, from the medians. */
-function assemble() {
-  const { medians: m, detail } = figures.summary();
-  const w = m.warm_invoke ?? {};
-  const c = m.cold_start ?? {};
-  const t = m.throughput ?? {};
-  const b = m.bucket ?? {};
-  const s = m.scaling ?? {};
-  const mem = m.memory ?? {};
-  const ratio = (/** @type {number} */ a, /** @type {number} */ z) => Number((a / z).toFixed(3));
-  return {
-    warm_invoke: {
-      p50_ms: w.p50_ms,
-      p99_ms: w.p99_ms,
-      baseline_p50_ms: w.baseline_p50_ms,
-      baseline_p99_ms: w.baseline_p99_ms,
-      ratio_p50: ratio(w.p50_ms, w.baseline_p50_ms),
-    },
-    cold_start: {
-      prewarmed_ms: c.prewarmed_ms,
-      fresh_ms: c.fresh_ms,
-      docker_run_ms: c.docker_run_ms,
-      ratio_prewarmed_vs_docker_run: ratio(c.prewarmed_ms, c.docker_run_ms),
-    },
-    throughput: {
-      invocations_per_s: t.invocations_per_s,
-      raw_bullmq_jobs_per_s: t.raw_bullmq_jobs_per_s,
-      ratio: ratio(t.invocations_per_s, t.raw_bullmq_jobs_per_s),
-    },
-    bucket: {
-      put_to_start_p50_ms: b.put_to_start_p50_ms,
-      put_to_start_p99_ms: b.put_to_start_p99_ms,
-      uploads_per_s: b.uploads_per_s,
-    },
-    scaling: {
-      backlog_to_first_container_ms: s.backlog_to_first_container_ms,
-      zero_to_max_s: s.zero_to_max_s,
-      max_containers: s.max_containers,
-      drain_to_zero_s: s.drain_to_zero_s,
-    },
-    memory: {
-      platform_idle_rss_mb: mem.platform_idle_rss_mb,
-      platform_load_rss_mb: mem.platform_load_rss_mb,
-      container_idle_mb: mem.container_idle_mb,
-    },
-    detail,
-  };
-}
-
-const METHODS = {
-  warm_invoke:
-    'sync POST /functions/:name/invoke of a no-op in a warm container, one at a time, end-to-end at the client; p50/p99 per repetition of ' +
-    `${sizes.warm.count} invokes. Baseline: bench/baseline/server.mjs, the same Hono + BullMQ round trip with the handler in the worker's process`,
-  cold_start:
-    'end-to-end sync invoke latency of the first call of a never-called function (detail.extra has the record-based leaseMs + durationMs); ' +
-    'prewarmed: FAAS_PREWARM=1 with a ready generic container; fresh: FAAS_PREWARM=0; docker_run: docker run --rm --network none <runtime image> /usr/bin/node -e <no-op handler>',
-  throughput: `${sizes.throughput.total} async invokes, ${sizes.throughput.concurrency} in flight, no-op, scale.max 4, concurrency 16; from first request to last job finished. Raw: BullMQ addBulk + Worker(concurrency 50), no-op, in the bench process`,
-  bucket: `PutObject resolved → handler's own start time (same host clock); ${sizes.bucket.sequential} uploads one at a time per repetition. uploads_per_s: ${sizes.bucket.sustained} uploads, ${sizes.bucket.concurrency} at once, until the last is processed`,
-  scaling: `${sizes.backlog} async invokes of a 200 ms handler, scale { min: 0, max: 8, idleTimeout: 2s }; faas_containers sampled every 50 ms; first/max count containers in state ready; drain: last job finished → no container left`,
-  memory: 'VmRSS of the platform process idle (after start) and its peak during the throughput runs; docker stats memory of idle warm containers',
-};
 
 async function main() {
   process.once('SIGINT', () => {
@@ -218,9 +160,12 @@ async function main() {
       log(`${phase} failed: ${errors[phase]}`);
     }
   }
+  // Another process restarting Redis mid-run (fault-injection tests do) invalidates the figures.
+  if ((await redisRunId(redis).catch(() => undefined)) !== machine.redisRunId)
+    errors.redis_restarted = 'Redis restarted during the run (another process?): the figures are not valid';
   log('cleaning up');
   const cleaned = await cleanup();
-  const { detail, ...required } = assemble();
+  const { detail, ...required } = assemble(figures);
   const results = {
     ...required,
     machine: machine.required,
@@ -228,6 +173,7 @@ async function main() {
       platform: breakdown.platform,
       baseline: breakdown.baseline,
       slowest_stage: breakdown.platform?.slowest,
+      cpu_profile: breakdown.cpu_profile,
       stage_meanings: { platform: PLATFORM_STAGES, baseline: BASELINE_STAGES },
     },
     detail: { ...detail, extra: extra.summary().detail },
@@ -238,13 +184,14 @@ async function main() {
       started_at: startedAt,
       duration_s: Math.round((now() - started) / 1000),
       machine: machine.more,
-      methods: METHODS,
+      methods: methods(sizes),
       notes,
       cleanup: cleaned,
       errors,
     },
   };
-  const missing = SCENARIOS.filter((s) => only.includes(phaseOf(s))).flatMap((s) =>
+  // Every required figure must come out a number when every phase ran (what --quick checks).
+  const missing = SCENARIOS.flatMap((s) =>
     Object.entries(/** @type {Record<string, unknown>} */ (results)[s] ?? {})
       .filter(([, v]) => typeof v !== 'number' || !Number.isFinite(v))
       .map(([k]) => `${s}.${k}`),
@@ -253,28 +200,36 @@ async function main() {
 
   const dir = join(import.meta.dirname, 'results');
   await mkdir(dir, { recursive: true });
-  const out = args.out ?? join(dir, args.quick ? 'quick.json' : 'latest.json');
+  const out =
+    args.out ?? join(dir, args.quick ? 'quick.json' : args.profile ? 'profile.json' : 'latest.json');
   await writeFile(out, JSON.stringify(results, null, 2) + '\n');
   console.log(`\n${figuresTable(results)}\n`);
-  console.log(`warm-path breakdown (Redis MONITOR + client + handler timestamps):\n\n${breakdownTable(results.warm_path_breakdown)}\n`);
+  console.log(
+    `warm-path breakdown (Redis MONITOR + client + handler timestamps):\n\n${breakdownTable(results.warm_path_breakdown)}\n`,
+  );
   if (results.warm_path_breakdown.slowest_stage)
     console.log(`slowest stage of a warm invoke: ${results.warm_path_breakdown.slowest_stage}\n`);
+  const prof = results.warm_path_breakdown.cpu_profile;
+  if (prof) {
+    const rows = [
+      [`platform CPU, self time (${prof.busy_s} s busy)`, '%'],
+      ...prof.by_owner.map((/** @type {any} */ o) => [o.name, String(o.percent)]),
+    ];
+    console.log(`${table(rows)}\n\nprofile: ${prof.file}\n`);
+  }
   if (args.compare) {
     const before = JSON.parse(await readFile(args.compare, 'utf8'));
     console.log(`compared with ${args.compare}:\n\n${compareTable(results, before)}\n`);
   }
   console.log(`wrote ${out} (${results.meta.duration_s} s)`);
   if (Object.keys(errors).length) {
-    console.error(`\nproblems:\n${Object.entries(errors).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
+    console.error(
+      `\nproblems:\n${Object.entries(errors)
+        .map(([k, v]) => `  ${k}: ${v}`)
+        .join('\n')}`,
+    );
     process.exitCode = 1;
   }
-}
-
-/** @param {string} scenario */
-function phaseOf(scenario) {
-  return { warm_invoke: 'main', cold_start: 'main', throughput: 'main', bucket: 'bucket', scaling: 'main', memory: 'main' }[
-    scenario
-  ] ?? 'main';
 }
 
 try {

@@ -21,10 +21,15 @@ export function call(method, url, body) {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, agent, headers: body ? { 'content-type': 'application/json' } : {} });
     req.on('response', (res) => {
+      /** @type {Buffer[]} */
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
       );
       res.on('error', reject);
     });

@@ -30,6 +30,13 @@ export function freePort() {
 }
 
 /**
+ * The gauge reports ready containers as idle or busy, generic ones as warm, loading as starting;
+ * the benchmark counts them as ready, generic and starting.
+ * @type {Record<string, string>}
+ */
+const STATE_ALIAS = { idle: 'ready', busy: 'ready', warm: 'generic', loading: 'starting' };
+
+/**
  * Parses one metric family of a Prometheus text exposition.
  * @param {string} text
  * @param {string} name
@@ -41,7 +48,9 @@ export function metricSamples(text, name) {
     if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
     const m = /^[^{ ]+(?:\{(.*)\})?\s+(\S+)$/.exec(line);
     if (!m) continue;
-    const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const labels = Object.fromEntries(
+      [...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]),
+    );
     out.push({ labels, value: Number(m[2]) });
   }
   return out;
@@ -55,14 +64,16 @@ export function metricSamples(text, name) {
  * @property {() => string} output everything the process printed
  * @property {() => Promise<number>} rssMb VmRSS of the platform process now
  * @property {() => Promise<string>} metrics the /metrics text
- * @property {(fn: string) => Promise<Record<string, number>>} containers a function's containers by state ('' = generic)
+ * @property {(fn: string) => Promise<Record<string, number>>} containers a function's containers by
+ *   state: starting, ready, draining, stopping ('' for generic ones: generic)
  * @property {() => Promise<{ code: number | null, leftovers: number }>} stop
  */
 
 /**
  * Starts the platform and resolves once /healthz answers 200.
  * @param {{ instance: string, functions: Record<string, object>, prewarm: number, port?: number,
- *   env?: Record<string, string> }} o
+ *   env?: Record<string, string>, nodeArgs?: string[] }} o nodeArgs go to node before the script
+ *   (`--cpu-prof` for example)
  * @returns {Promise<Platform>}
  */
 export async function startPlatform(o) {
@@ -71,7 +82,8 @@ export async function startPlatform(o) {
   const manifest = join(dir, 'manifest.yaml');
   await writeFile(manifest, stringify({ version: 1, functions: o.functions }));
   const port = o.port ?? (await freePort());
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'faas.js'), 'up', '--manifest', manifest], {
+  const argv = [...(o.nodeArgs ?? []), join(ROOT, 'bin', 'faas.js'), 'up', '--manifest', manifest];
+  const child = spawn(process.execPath, argv, {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -132,7 +144,9 @@ export async function startPlatform(o) {
     async containers(fn) {
       const byState = /** @type {Record<string, number>} */ ({});
       for (const s of metricSamples(await metrics(), 'faas_containers')) {
-        if (s.labels.function === fn) byState[s.labels.state] = (byState[s.labels.state] ?? 0) + s.value;
+        if (s.labels.function !== fn) continue;
+        const state = STATE_ALIAS[s.labels.state] ?? s.labels.state;
+        byState[state] = (byState[state] ?? 0) + s.value;
       }
       return byState;
     },
@@ -145,5 +159,5 @@ export async function startPlatform(o) {
  * @param {Record<string, number>} byState
  */
 export function liveCount(byState) {
-  return ['starting', 'loading', 'ready', 'draining', 'generic'].reduce((n, s) => n + (byState[s] ?? 0), 0);
+  return ['starting', 'ready', 'draining', 'generic'].reduce((n, s) => n + (byState[s] ?? 0), 0);
 }

@@ -36,11 +36,14 @@ export async function lastFinishedAt(redis, base) {
  * @param {string} name queue name (`fn.noop`)
  */
 export async function dropQueue(redis, prefix, name) {
-  const q = new Queue(name, { connection: redis.duplicate(), prefix });
+  const connection = redis.duplicate();
+  connection.on('error', () => undefined);
+  const q = new Queue(name, { connection, prefix });
   try {
     await q.obliterate({ force: true });
   } finally {
     await q.close();
+    connection.disconnect();
   }
   return unlinkMatching(redis, `${prefix}:${name}:*`);
 }

@@ -15,7 +15,8 @@ export function table(rows) {
 }
 
 /** @param {unknown} v */
-const fmt = (v) => (typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '—') : v === undefined ? '' : String(v));
+const fmt = (v) =>
+  typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '—') : v === undefined ? '' : String(v);
 
 /**
  * The figures: median (the reported value), min and max over repetitions.
@@ -26,7 +27,8 @@ export function figuresTable(results) {
   for (const s of SCENARIOS) {
     for (const [k, v] of Object.entries(results[s] ?? {})) {
       const d = results.detail?.[s]?.[k];
-      rows.push([`${s}.${k}`, fmt(v), fmt(d?.min), fmt(d?.max), fmt(d?.n ?? (d ? '' : 'ratio'))]);
+      const reps = d ? String(d.n) : k.startsWith('ratio') ? '(of medians)' : '';
+      rows.push([`${s}.${k}`, fmt(v), fmt(d?.min), fmt(d?.max), reps]);
     }
   }
   return table(rows);

@@ -1,6 +1,7 @@
 /**
- * The bucket platform: MinIO's webhook target posts bucket events only to 127.0.0.1:8080, so this
- * platform listens there with the token services:up wrote (what test/helpers' bucketEventsEnv does).
+ * The bucket platform: MinIO's webhook targets (set up by services:up: one posting each event at
+ * once, one from its durable on-disk queue) post only to 127.0.0.1:8080, so this platform listens
+ * there with the token services:up wrote (what test/helpers' bucketEventsEnv does).
  */
 import {
   DeleteBucketCommand,
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { waitFor } from '../lib/clock.mjs';
 import { startPlatform } from '../lib/platform.mjs';
 import { finishedCount } from '../lib/redis.mjs';
+import { quantile } from '../lib/stats.mjs';
 import { bucketManifest } from '../plan.mjs';
 import { bucketRep, handlerStarts, putToStart } from '../scenarios/bucket.mjs';
 
@@ -44,7 +46,7 @@ function portFree() {
 }
 
 /**
- * Environment for a platform that receives MinIO's bucket events.
+ * Environment for a platform that receives MinIO's bucket events through the webhook target.
  * @param {string} stateDir the services' state dir (where services:up wrote the token)
  */
 async function bucketEventsEnv(stateDir) {
@@ -52,14 +54,19 @@ async function bucketEventsEnv(stateDir) {
   const token = await readFile(file, 'utf8').catch(() => {
     throw new Error(`no MinIO event token at ${file}: start the services with \`npm run services:up\``);
   });
-  await waitFor(`port ${EVENTS_PORT} to be free (another platform is using it)`, async () =>
-    (await portFree()) ? true : undefined,
+  await waitFor(
+    `port ${EVENTS_PORT} to be free (another platform is using it)`,
+    async () => ((await portFree()) ? true : undefined),
     { timeoutMs: 120_000, everyMs: 500 },
   );
-  return { FAAS_MINIO_EVENTS_TOKEN: token.trim() };
+  return { FAAS_PORT: String(EVENTS_PORT), FAAS_MINIO_EVENTS_TOKEN: token.trim() };
 }
 
-/** @param {import('./main.mjs').Ctx} ctx */
+/**
+ * Bucket events through MinIO's durable webhook target: a platform on :8080 with one
+ * bucket-triggered function, warmed (2 containers, 10 uploads), then the repetitions.
+ * @param {import('./main.mjs').Ctx} ctx
+ */
 export async function bucketPhase(ctx) {
   const { n, sizes, figures, extra, log } = ctx;
   const bucket = bucketName(ctx);
@@ -67,7 +74,7 @@ export async function bucketPhase(ctx) {
   log(`bucket platform on :${EVENTS_PORT}: starting`);
   const p = await startPlatform({
     instance: `${ctx.run}-bucket`,
-    functions: bucketManifest(n, bucket),
+    functions: bucketManifest(n.stamp, bucket),
     prewarm: 1,
     port: EVENTS_PORT,
     env,
@@ -84,15 +91,19 @@ export async function bucketPhase(ctx) {
     await waitFor('the warm-up uploads to be processed', async () =>
       (await finishedCount(ctx.redis, queueKey)).total >= 10 ? true : undefined,
     );
-    log(`bucket platform: ${sizes.reps} × (${sizes.bucket.sequential} single + ${sizes.bucket.sustained} sustained uploads)`);
+    const b = sizes.bucket;
+    log(`bucket platform: ${sizes.reps} × (${b.trickle} single + ${b.sustained} sustained uploads)`);
     /** @type {Map<string, number>} */
     const putAt = new Map();
     for (let rep = 0; rep < sizes.reps; rep++) {
-      const r = await bucketRep(c, { rep, ...sizes.bucket });
+      const r = await bucketRep(c, { rep, ...b });
       for (const [k, v] of r.putAt) putAt.set(k, v);
       figures.add('bucket', 'uploads_per_s', r.uploadsPerS);
+      // MinIO answers a PutObject only after its event is delivered or queued (sync events).
+      extra.add('bucket', 'put_object_p50_ms', quantile(r.putMs, 0.5));
     }
     const { starts, failed } = await handlerStarts(ctx.redis, 'faas', `fn.${n.stamp}`);
+    if (failed) ctx.notes.bucket_failed_invocations = failed;
     for (let rep = 0; rep < sizes.reps; rep++) {
       const single = putToStart(putAt, starts, `lat/${rep}/`);
       const sustained = putToStart(putAt, starts, `bulk/${rep}/`);
@@ -103,7 +114,6 @@ export async function bucketPhase(ctx) {
       if (single.missing || sustained.missing)
         ctx.notes[`bucket_rep${rep + 1}_unprocessed`] = single.missing + sustained.missing;
     }
-    if (failed) ctx.notes.bucket_failed_invocations = failed;
   } finally {
     const s = await p.stop();
     if (s.leftovers) ctx.notes.bucket_leftover_containers = s.leftovers;
@@ -112,12 +122,23 @@ export async function bucketPhase(ctx) {
 }
 
 /**
- * Removes the run's bucket: its notification configuration, its objects, the bucket.
+ * Removes the run's bucket: notification configuration, objects, the bucket.
  * @param {import('./main.mjs').Ctx} ctx
  */
 export async function cleanupBucket(ctx) {
-  const bucket = bucketName(ctx);
   const client = s3(ctx.config);
+  try {
+    await removeBucket(client, bucketName(ctx));
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * @param {S3Client} client
+ * @param {string} bucket
+ */
+async function removeBucket(client, bucket) {
   try {
     await client.send(
       new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: {} }),
@@ -131,7 +152,5 @@ export async function cleanupBucket(ctx) {
     await client.send(new DeleteBucketCommand({ Bucket: bucket }));
   } catch (err) {
     if (/** @type {{ name?: string }} */ (err).name !== 'NoSuchBucket') throw err;
-  } finally {
-    client.destroy();
   }
 }

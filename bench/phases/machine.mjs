@@ -20,6 +20,14 @@ async function minioVersion(stateDir) {
 }
 
 /**
+ * Redis's run id (a new one after every restart).
+ * @param {import('ioredis').Redis} redis
+ */
+export async function redisRunId(redis) {
+  return /run_id:(\S+)/.exec(await redis.info('server'))?.[1];
+}
+
+/**
  * @param {{ REDIS_URL: string, stateDir: string }} config
  */
 export async function machineInfo(config) {
@@ -34,6 +42,7 @@ export async function machineInfo(config) {
         redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
         minio: await minioVersion(config.stateDir),
       },
+      redisRunId: /run_id:(\S+)/.exec(info)?.[1],
       more: {
         cpu_model: cpus()[0]?.model,
         memory_gb: Math.round(totalmem() / 2 ** 30),

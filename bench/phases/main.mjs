@@ -1,10 +1,15 @@
 /**
  * The main platform (FAAS_PREWARM=1): idle memory, warm invokes, the warm-path breakdown,
  * pre-warmed cold starts, idle container memory, scaling, and throughput with memory under load.
+ * With `--profile` the platform runs under `node --cpu-prof` (slower: its figures are not for
+ * comparison) and the profile's summary lands in the results.
  */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { sleep, waitFor } from '../lib/clock.mjs';
 import { containerMemMb, containersWith } from '../lib/docker.mjs';
-import { startPlatform } from '../lib/platform.mjs';
+import { metricSamples, startPlatform } from '../lib/platform.mjs';
+import { newestProfile, summarizeProfile } from '../lib/profile.mjs';
 import { mainManifest } from '../plan.mjs';
 import { traceWarmPath } from '../scenarios/breakdown.mjs';
 import { coldStarts } from '../scenarios/cold.mjs';
@@ -18,14 +23,24 @@ import { warmLatency } from '../scenarios/warm.mjs';
  *   S3_REGION: string, S3_ACCESS_KEY_ID: string, S3_SECRET_ACCESS_KEY: string },
  *   redis: import('ioredis').Redis, figures: import('../lib/recorder.mjs').Recorder,
  *   extra: import('../lib/recorder.mjs').Recorder, breakdown: Record<string, any>,
- *   notes: Record<string, any>, log: (msg: string) => void }} Ctx
+ *   notes: Record<string, any>, log: (msg: string) => void, profile: boolean }} Ctx
  */
 
 /** @param {Ctx} ctx */
 export async function mainPhase(ctx) {
   const { n, sizes, figures, extra, log } = ctx;
   log('main platform (FAAS_PREWARM=1): starting');
-  const p = await startPlatform({ instance: `${ctx.run}-main`, functions: mainManifest(n), prewarm: 1 });
+  const profileDir = join(import.meta.dirname, '..', 'results', 'profiles');
+  if (ctx.profile) await mkdir(profileDir, { recursive: true });
+  const p = await startPlatform({
+    instance: `${ctx.run}-main`,
+    functions: mainManifest(n),
+    prewarm: 1,
+    // The per-source limit (FAAS_RATE_LIMIT, 2000/s by default) would cap the throughput runs,
+    // which all come from 127.0.0.1: the benchmark measures the platform, not the limiter.
+    env: { FAAS_RATE_LIMIT: '1000000' },
+    nodeArgs: ctx.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  });
   try {
     await waitFor('the warm containers (scale.min) and one generic container', async () => {
       const [a, b, g] = await Promise.all([p.containers(n.noop), p.containers(n.trace), p.containers('')]);
@@ -36,6 +51,8 @@ export async function mainPhase(ctx) {
       figures.add('memory', 'platform_idle_rss_mb', await p.rssMb());
       await sleep(200);
     }
+    const idleHeap = metricSamples(await p.metrics(), 'faas_process_nodejs_heap_size_used_bytes')[0];
+    if (idleHeap) extra.add('memory', 'platform_heap_used_idle_mb', idleHeap.value / 1048576);
 
     log(`main platform: ${sizes.reps} × ${sizes.warm.count} warm invokes`);
     for (let i = 0; i < sizes.reps; i++) {
@@ -79,6 +96,7 @@ export async function mainPhase(ctx) {
       figures.add('scaling', 'drain_to_zero_s', s.drainToZeroS);
       extra.add('scaling', 'backlog_to_first_container_created_ms', s.firstExistingMs);
       extra.add('scaling', 'backlog_drained_s', s.drainedAtS);
+      extra.add('scaling', 'backlog_accepted_ms', s.acceptedMs);
     }
 
     const t = sizes.throughput;
@@ -90,11 +108,22 @@ export async function mainPhase(ctx) {
       figures.add('throughput', 'invocations_per_s', r.perSecond);
       figures.add('memory', 'platform_load_rss_mb', r.peakRssMb);
       extra.add('throughput', 'redis_bytes_retained_per_invocation', r.redisBytesPerInvocation);
-      if (r.refused || r.failed) ctx.notes[`throughput_rep${i + 1}`] = { refused: r.refused, failed: r.failed };
+      if (r.refused || r.failed)
+        ctx.notes[`throughput_rep${i + 1}`] = { refused: r.refusals, failed: r.failed };
     }
+    // Whether the memory taken under load stays: RSS and V8 heap after a few idle seconds.
+    await sleep(5000);
+    extra.add('memory', 'platform_rss_5s_after_load_mb', await p.rssMb());
+    const heap = metricSamples(await p.metrics(), 'faas_process_nodejs_heap_size_used_bytes')[0];
+    if (heap) extra.add('memory', 'platform_heap_used_5s_after_load_mb', heap.value / 1048576);
+  } catch (err) {
+    ctx.notes.main_platform_output = p.output().split('\n').slice(-40).join('\n');
+    throw err;
   } finally {
     const s = await p.stop();
     if (s.leftovers) ctx.notes.main_leftover_containers = s.leftovers;
     if (s.code !== 0) ctx.notes.main_exit_code = s.code;
+    const file = ctx.profile ? await newestProfile(profileDir) : undefined;
+    if (file) ctx.breakdown.cpu_profile = await summarizeProfile(file);
   }
 }

@@ -8,6 +8,7 @@
  * MONITOR slows Redis a little; the stage sizes are what to read here, the warm scenario has the
  * unobserved totals.
  */
+import { writeFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { now, sleep } from '../lib/clock.mjs';
 import { call, invoke } from '../lib/http.mjs';
@@ -42,18 +43,22 @@ export const BASELINE_STAGES = {
  */
 export async function traceWarmPath(o) {
   const redis = new Redis(o.redisUrl);
+  redis.on('error', () => undefined);
   /** @type {Command[]} */
   const commands = [];
   /** @type {Command | undefined} */
   let current;
   const monitor = await redis.monitor();
   // Script calls are atomic: the `lua` lines MONITOR shows after an EVALSHA are that script's.
-  monitor.on('monitor', (/** @type {string} */ time, /** @type {string[]} */ args, /** @type {string} */ source) => {
-    if (source === 'lua') return void current?.children.push(args);
-    const relevant = args.some((a) => a.startsWith(o.queueKey) || a.startsWith(`faas:inv:${o.fn}.`));
-    current = relevant ? { t: Number(time) * 1000, args, children: [] } : undefined;
-    if (current) commands.push(current);
-  });
+  monitor.on(
+    'monitor',
+    (/** @type {string} */ time, /** @type {string[]} */ args, /** @type {string} */ source) => {
+      if (source === 'lua') return void current?.children.push(args);
+      const relevant = args.some((a) => a.startsWith(o.queueKey) || a.startsWith(`faas:inv:${o.fn}.`));
+      current = relevant ? { t: Number(time) * 1000, args, children: [] } : undefined;
+      if (current) commands.push(current);
+    },
+  );
   await sleep(100);
   const calls = [];
   for (let i = 0; i < o.n; i++) {
@@ -96,8 +101,12 @@ export async function traceWarmPath(o) {
       continue;
     }
     const key = `faas:inv:${c.id}`;
-    const recordAt = inWindow.find((x) => x.args[0].toLowerCase() === 'set' && x.args[1] === key)?.t;
-    const settleAt = inWindow.filter((x) => x.args[0].toLowerCase() === 'get' && x.args[1] === key && x.t > finishAt).at(-1)?.t;
+    // The record is written with a plain SET or from a script (a SET guarded by the job's lock).
+    const writes = (/** @type {string[]} */ a) => a[0].toLowerCase() === 'set' && a[1] === key;
+    const recordAt = inWindow.find((x) => writes(x.args) || x.children.some(writes))?.t;
+    const settleAt = inWindow
+      .filter((x) => x.args[0].toLowerCase() === 'get' && x.args[1] === key && x.t > finishAt)
+      .at(-1)?.t;
     const handlerAt = Number(c.body?.startedAt);
     if (recordAt === undefined || settleAt === undefined || !Number.isFinite(handlerAt)) {
       skipped++;
@@ -112,10 +121,25 @@ export async function traceWarmPath(o) {
     add('notify_to_response', c.t1 - settleAt);
   }
 
-  const timings = o.platform ? await recordTimings(o.base, calls.map((c) => c.id)) : undefined;
+  // BENCH_DEBUG_TRACE=<file> keeps the raw trace, for when the platform's Redis steps change.
+  if (process.env.BENCH_DEBUG_TRACE)
+    await writeFile(process.env.BENCH_DEBUG_TRACE, JSON.stringify({ calls, commands }, null, 1));
+  if (totals.length === 0)
+    throw new Error(
+      `no traced invocation could be split into stages (${commands.length} Redis commands seen)`,
+    );
+  const timings = o.platform
+    ? await recordTimings(
+        o.base,
+        calls.map((c) => c.id),
+      )
+    : undefined;
   const order = Object.keys(o.platform ? PLATFORM_STAGES : BASELINE_STAGES);
   const table = Object.fromEntries(
-    order.map((k) => [k, { median_ms: round(median(stages[k] ?? [])), mean_ms: round(mean(stages[k] ?? [])) }]),
+    order.map((k) => [
+      k,
+      { median_ms: round(median(stages[k] ?? [])), mean_ms: round(mean(stages[k] ?? [])) },
+    ]),
   );
   const slowest = order.reduce((a, b) => (table[b].median_ms > table[a].median_ms ? b : a));
   return {

@@ -16,39 +16,42 @@ import { quantile } from '../lib/stats.mjs';
  */
 
 /**
- * One repetition: `sequential` uploads one at a time (each waits until processed), then
- * `sustained` uploads `concurrency` at once.
+ * One repetition: `trickle` uploads one at a time, 100–200 ms apart (not waiting for each to be
+ * processed, so they land at every phase of MinIO's delivery cycle), then `sustained` uploads
+ * `concurrency` at once; resolves once every upload has been processed.
  * @param {BucketCtx} c
- * @param {{ rep: number, sequential: number, sustained: number, concurrency: number }} o
+ * @param {{ rep: number, trickle: number, sustained: number, concurrency: number }} o
  */
 export async function bucketRep(c, o) {
   /** @type {Map<string, number>} */
   const putAt = new Map();
+  /** @type {number[]} how long each single upload's PutObject took */
+  const putMs = [];
   const put = async (/** @type {string} */ key) => {
+    const t = now();
     await c.s3.send(new PutObjectCommand({ Bucket: c.bucket, Key: key, Body: `bench ${key}\n` }));
     putAt.set(key, now());
+    if (key.startsWith('lat/')) putMs.push(now() - t);
   };
+  const processed = (/** @type {number} */ n, /** @type {string} */ what) =>
+    waitFor(what, async () => ((await finishedCount(c.redis, c.queueKey)).total >= n ? true : undefined), {
+      everyMs: 20,
+      timeoutMs: 120_000,
+    });
   let expected = (await finishedCount(c.redis, c.queueKey)).total;
-  for (let i = 0; i < o.sequential; i++) {
+  for (let i = 0; i < o.trickle; i++) {
     await put(`lat/${o.rep}/${i}.txt`);
-    expected++;
-    await waitFor(
-      `upload ${i} to be processed`,
-      async () => ((await finishedCount(c.redis, c.queueKey)).total >= expected ? true : undefined),
-      { everyMs: 2, timeoutMs: 30_000 },
-    );
+    await sleep(100 + Math.random() * 100);
   }
-  await sleep(50);
+  expected += o.trickle;
+  await processed(expected, `${o.trickle} single uploads to be processed`);
+  if (o.sustained === 0) return { putAt, putMs, uploadsPerS: NaN };
   const t0 = now();
   await bounded(o.sustained, o.concurrency, (i) => put(`bulk/${o.rep}/${i}.txt`));
   expected += o.sustained;
-  await waitFor(
-    `${o.sustained} uploads to be processed`,
-    async () => ((await finishedCount(c.redis, c.queueKey)).total >= expected ? true : undefined),
-    { everyMs: 20, timeoutMs: 120_000 },
-  );
+  await processed(expected, `${o.sustained} uploads to be processed`);
   const end = await lastFinishedAt(c.redis, c.queueKey);
-  return { putAt, uploadsPerS: o.sustained / ((end - t0) / 1000) };
+  return { putAt, putMs, uploadsPerS: o.sustained / ((end - t0) / 1000) };
 }
 
 /**
@@ -58,7 +61,9 @@ export async function bucketRep(c, o) {
  * @param {string} name
  */
 export async function handlerStarts(redis, prefix, name) {
-  const q = new Queue(name, { connection: redis.duplicate(), prefix });
+  const connection = redis.duplicate();
+  connection.on('error', () => undefined);
+  const q = new Queue(name, { connection, prefix });
   try {
     /** @type {Map<string, number>} */
     const starts = new Map();
@@ -71,6 +76,7 @@ export async function handlerStarts(redis, prefix, name) {
     return { starts, failed };
   } finally {
     await q.close();
+    connection.disconnect();
   }
 }
 

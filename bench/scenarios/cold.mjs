@@ -26,15 +26,27 @@ export async function coldStarts(p, fns, { prewarmed }) {
     const t0 = now();
     const r = await invoke(p.url, fn);
     e2e.push(now() - t0);
-    if (r.status !== 200) throw new Error(`invoke ${fn} answered ${r.status}: ${r.body}`);
-    const rec = JSON.parse((await call('GET', `${p.url}/invocations/${r.headers['x-faas-invocation-id']}`)).body);
+    if (r.status !== 200) {
+      // What the platform knows of it now: was it run (and the answer lost), or never run?
+      const id = r.headers['x-faas-invocation-id'];
+      const now = id ? (await call('GET', `${p.url}/invocations/${id}`)).body.slice(0, 600) : '';
+      throw new Error(
+        `invoke ${fn} answered ${r.status} after ${Math.round(e2e.at(-1) ?? 0)} ms: ${r.body}; record: ${now}`,
+      );
+    }
+    const rec = JSON.parse(
+      (await call('GET', `${p.url}/invocations/${r.headers['x-faas-invocation-id']}`)).body,
+    );
     if (!rec.cold) throw new Error(`the first invocation of ${fn} was not cold`);
     recordMs.push(rec.timings.leaseMs + rec.timings.durationMs);
   }
   // The counter tells whether each cold start took a pre-warmed container.
   const counted = metricSamples(await p.metrics(), 'faas_cold_starts_total');
   const mismatched = fns.filter(
-    (fn) => !counted.some((s) => s.labels.function === fn && s.labels.prewarmed === String(prewarmed) && s.value === 1),
+    (fn) =>
+      !counted.some(
+        (s) => s.labels.function === fn && s.labels.prewarmed === String(prewarmed) && s.value === 1,
+      ),
   );
   return { e2e, recordMs, mismatched };
 }

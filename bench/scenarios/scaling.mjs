@@ -1,6 +1,8 @@
 /**
  * Scale-out and scale-in: a backlog of async invokes to a function with no container (min 0),
  * sampled every 50 ms from the platform's `faas_containers` gauge until it is back to zero.
+ * A sample's time is when its /metrics answer arrived: the gauge is read at the end of the
+ * request, and the request queues behind the burst of invokes like any other work.
  */
 import { now, sleep, waitFor } from '../lib/clock.mjs';
 import { bounded, invoke } from '../lib/http.mjs';
@@ -40,6 +42,7 @@ export async function scaleOutAndIn(p, fn, o) {
     const r = await invoke(p.url, fn, {}, { async: true });
     if (r.status !== 202) throw new Error(`async invoke answered ${r.status}`);
   });
+  const acceptedMs = now() - t0;
   try {
     await sampler;
   } finally {
@@ -57,6 +60,7 @@ export async function scaleOutAndIn(p, fn, o) {
     maxContainers: maxReady,
     drainedAtS: drainedAt / 1000,
     drainToZeroS: (zeroAt - drainedAt) / 1000,
+    acceptedMs,
     samples: samples.length,
   };
 }

@@ -16,19 +16,33 @@ export async function platformThroughput(p, fn, o) {
   const memBefore = await usedMemory(o.redis);
   let peakRss = await p.rssMb();
   const sampler = setInterval(() => {
-    p.rssMb().then((mb) => (peakRss = Math.max(peakRss, mb)), () => undefined);
+    p.rssMb().then(
+      (mb) => (peakRss = Math.max(peakRss, mb)),
+      () => undefined,
+    );
   }, 100);
   const t0 = now();
   let refused = 0;
+  /** @type {Record<string, number>} why invokes were not accepted: HTTP status and message, or client error */
+  const refusals = {};
+  const refuse = (/** @type {string} */ why) => {
+    refused++;
+    refusals[why] = (refusals[why] ?? 0) + 1;
+  };
   try {
-    const failed = await bounded(o.total, o.concurrency, async () => {
-      const r = await invoke(p.url, fn, {}, { async: true });
-      if (r.status !== 202) refused++;
+    await bounded(o.total, o.concurrency, async () => {
+      const r = await invoke(p.url, fn, {}, { async: true }).catch((/** @type {Error} */ err) => {
+        refuse(`client: ${err.message}`);
+        return undefined;
+      });
+      if (r && r.status !== 202) refuse(`${r.status} ${r.body.slice(0, 160)}`);
     });
-    refused += failed;
     await waitFor(
       `${o.total} invocations of ${fn} to finish`,
-      async () => ((await finishedCount(o.redis, o.queueKey)).total >= before.total + o.total - refused ? true : undefined),
+      async () =>
+        (await finishedCount(o.redis, o.queueKey)).total >= before.total + o.total - refused
+          ? true
+          : undefined,
       { timeoutMs: 300_000, everyMs: 50 },
     );
   } finally {
@@ -40,6 +54,7 @@ export async function platformThroughput(p, fn, o) {
     perSecond: (o.total - refused) / ((end - t0) / 1000),
     peakRssMb: peakRss,
     refused,
+    refusals,
     failed: after.failed - before.failed,
     redisBytesPerInvocation: ((await usedMemory(o.redis)) - memBefore) / o.total,
   };
@@ -58,8 +73,10 @@ export async function rawBullmq(redisUrl, q) {
   let target = Infinity;
   /** @type {() => void} */
   let wake = () => undefined;
+  const workerConnection = connection.duplicate();
+  workerConnection.on('error', () => undefined);
   const worker = new Worker(q.name, async () => null, {
-    connection: connection.duplicate(),
+    connection: workerConnection,
     prefix: q.prefix,
     concurrency: 50,
   });
@@ -77,7 +94,9 @@ export async function rawBullmq(redisUrl, q) {
       const t0 = now();
       for (let i = 0; i < total; i += 1000) {
         const n = Math.min(1000, total - i);
-        await queue.addBulk(Array.from({ length: n }, () => ({ name: 'noop', data: { enqueuedAt: Date.now() }, opts })));
+        await queue.addBulk(
+          Array.from({ length: n }, () => ({ name: 'noop', data: { enqueuedAt: Date.now() }, opts })),
+        );
       }
       await finished;
       const end = await lastFinishedAt(connection, `${q.prefix}:${q.name}`);
@@ -86,6 +105,7 @@ export async function rawBullmq(redisUrl, q) {
     async close() {
       await worker.close();
       await queue.close();
+      workerConnection.disconnect();
       connection.disconnect();
     },
   };

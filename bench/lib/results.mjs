@@ -1,0 +1,76 @@
+/** The results file: required figures from the repetitions, and how each was measured. */
+
+/**
+ * The required objects, keys in the documented order, from the medians; ratios are ratios of
+ * medians. `detail` has median, min and max of every measured figure.
+ * @param {import('./recorder.mjs').Recorder} figures
+ */
+export function assemble(figures) {
+  const { medians: m, detail } = figures.summary();
+  const w = m.warm_invoke ?? {};
+  const c = m.cold_start ?? {};
+  const t = m.throughput ?? {};
+  const b = m.bucket ?? {};
+  const s = m.scaling ?? {};
+  const mem = m.memory ?? {};
+  const ratio = (/** @type {number} */ a, /** @type {number} */ z) => Number((a / z).toFixed(3));
+  return {
+    warm_invoke: {
+      p50_ms: w.p50_ms,
+      p99_ms: w.p99_ms,
+      baseline_p50_ms: w.baseline_p50_ms,
+      baseline_p99_ms: w.baseline_p99_ms,
+      ratio_p50: ratio(w.p50_ms, w.baseline_p50_ms),
+    },
+    cold_start: {
+      prewarmed_ms: c.prewarmed_ms,
+      fresh_ms: c.fresh_ms,
+      docker_run_ms: c.docker_run_ms,
+      ratio_prewarmed_vs_docker_run: ratio(c.prewarmed_ms, c.docker_run_ms),
+    },
+    throughput: {
+      invocations_per_s: t.invocations_per_s,
+      raw_bullmq_jobs_per_s: t.raw_bullmq_jobs_per_s,
+      ratio: ratio(t.invocations_per_s, t.raw_bullmq_jobs_per_s),
+    },
+    bucket: {
+      put_to_start_p50_ms: b.put_to_start_p50_ms,
+      put_to_start_p99_ms: b.put_to_start_p99_ms,
+      uploads_per_s: b.uploads_per_s,
+    },
+    scaling: {
+      backlog_to_first_container_ms: s.backlog_to_first_container_ms,
+      zero_to_max_s: s.zero_to_max_s,
+      max_containers: s.max_containers,
+      drain_to_zero_s: s.drain_to_zero_s,
+    },
+    memory: {
+      platform_idle_rss_mb: mem.platform_idle_rss_mb,
+      platform_load_rss_mb: mem.platform_load_rss_mb,
+      container_idle_mb: mem.container_idle_mb,
+    },
+    detail,
+  };
+}
+
+/**
+ * How each figure was measured, stored with the results.
+ * @param {import('../plan.mjs').Sizes} sizes
+ */
+export function methods(sizes) {
+  return {
+    warm_invoke:
+      'sync POST /functions/:name/invoke of a no-op in a warm container, one at a time, end-to-end at the client; p50/p99 per repetition of ' +
+      `${sizes.warm.count} invokes. Baseline: bench/baseline/server.mjs, the same Hono + BullMQ round trip with the handler in the worker's process`,
+    cold_start:
+      'end-to-end sync invoke latency of the first call of a never-called function (detail.extra has the record-based leaseMs + durationMs); ' +
+      'prewarmed: FAAS_PREWARM=1 with a ready generic container; fresh: FAAS_PREWARM=0; docker_run: docker run --rm --network none <runtime image> /usr/bin/node -e <no-op handler>',
+    throughput: `${sizes.throughput.total} async invokes, ${sizes.throughput.concurrency} in flight, no-op, scale.max 4, concurrency 16; from first request to last job finished; the platform runs with FAAS_RATE_LIMIT=1000000 (the default 2000/s per source would refuse part of the load, all of it from 127.0.0.1). Raw: BullMQ addBulk + Worker(concurrency 50), no-op, in the bench process`,
+    bucket:
+      `PutObject resolved → the handler's own start time (same host clock), as MinIO's webhook targets deliver them (services:up); ${sizes.bucket.trickle} uploads 100–200 ms apart per repetition. Can be negative: MinIO may deliver the event before its PutObject answer reaches the client. ` +
+      `uploads_per_s: ${sizes.bucket.sustained} uploads, ${sizes.bucket.concurrency} at once, until the last is processed`,
+    scaling: `${sizes.backlog} async invokes of a 200 ms handler, scale { min: 0, max: 8, idleTimeout: 2s }; faas_containers sampled every 50 ms; first/max count containers in state ready; drain: last job finished → no container left`,
+    memory:
+      'VmRSS of the platform process idle (after start) and its peak during the throughput runs; docker stats memory of idle warm containers',
+  };
+}
