@@ -4,8 +4,6 @@
  */
 import {
   CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -17,6 +15,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Producer } from '../../src/queue/producer.js';
 import { bucketDedupKey, normalizeRecord } from '../../src/triggers/bucket/record.js';
+import { dropBucket, listKeys } from '../helpers/s3.js';
 import { fnSpec } from '../helpers/spec.js';
 import {
   bucketEventsEnv,
@@ -25,30 +24,6 @@ import {
   type RunningPlatform,
 } from '../helpers/platform.js';
 import { requireDocker, requireMinio, requireRedis, uniqueName } from '../helpers/services.js';
-
-async function listAll(s3: S3Client, Bucket: string, Prefix = ''): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const res = await s3.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken: token }));
-    keys.push(...(res.Contents ?? []).map((o) => o.Key as string));
-    token = res.IsTruncated ? res.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
-}
-
-async function emptyAndDelete(s3: S3Client, Bucket: string): Promise<void> {
-  const keys = await listAll(s3, Bucket).catch(() => []);
-  for (let i = 0; i < keys.length; i += 1000) {
-    await s3.send(
-      new DeleteObjectsCommand({
-        Bucket,
-        Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) },
-      }),
-    );
-  }
-  await s3.send(new DeleteBucketCommand({ Bucket })).catch(() => undefined);
-}
 
 /** Keys that exercise URL encoding in notifications: spaces, '+', '%', unicode, nesting. */
 function mixedKeys(): { matching: string[]; other: string[] } {
@@ -131,7 +106,7 @@ functions:
   afterAll(async () => {
     const code = await platform?.stop();
     expect(code).toBe(0);
-    for (const b of [input, output, other]) await emptyAndDelete(s3, b);
+    for (const b of [input, output, other]) await dropBucket(s3, b);
     s3?.destroy();
   }, 120_000);
 
@@ -148,7 +123,7 @@ functions:
     const outputs = await eventually(
       'one output per matching upload',
       async () => {
-        const keys = await listAll(s3, output, 'out/');
+        const keys = await listKeys(s3, output, 'out/');
         return keys.length >= matching.length ? keys : undefined;
       },
       90_000,
@@ -156,9 +131,9 @@ functions:
     expect(outputs.sort()).toEqual(matching.map((k) => `out/${k}`).sort());
     // Executions are counted by the function's own `runs/` objects: exactly one per upload.
     await eventually('runs settled', async () =>
-      (await listAll(s3, output, 'runs/')).length >= matching.length ? true : undefined,
+      (await listKeys(s3, output, 'runs/')).length >= matching.length ? true : undefined,
     );
-    expect((await listAll(s3, output, 'runs/')).length).toBe(matching.length);
+    expect((await listKeys(s3, output, 'runs/')).length).toBe(matching.length);
 
     // Every output names its invocation; its record has status, timings and cold/warm.
     let cold = 0;
@@ -226,7 +201,7 @@ functions:
       redis.disconnect();
     }
     const runs = [];
-    for (const k of await listAll(s3, output, 'runs/')) {
+    for (const k of await listKeys(s3, output, 'runs/')) {
       const res = await s3.send(new GetObjectCommand({ Bucket: output, Key: k }));
       if ((await (res.Body as { transformToString(): Promise<string> }).transformToString()) === key)
         runs.push(k);
@@ -309,6 +284,6 @@ functions:
     });
     expect(escalated.status).toBe(502);
     expect(((await escalated.json()) as { error: { kind: string } }).error.kind).toBe('permission');
-    expect(await listAll(s3, other)).toEqual([]);
+    expect(await listKeys(s3, other)).toEqual([]);
   }, 60_000);
 });

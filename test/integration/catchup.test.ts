@@ -2,41 +2,11 @@
  * Uploads found by listing: the polling mode (no notifications at all), and the catch-up running
  * beside MinIO's notifications, where every upload is seen twice and must still run once.
  */
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { dropBucket, listKeys } from '../helpers/s3.js';
 import { bucketEventsEnv, eventually, startPlatformProcess } from '../helpers/platform.js';
 import { requireDocker, requireMinio, requireRedis, uniqueName } from '../helpers/services.js';
-
-async function keys(s3: S3Client, Bucket: string, Prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  let token: string | undefined;
-  do {
-    const res = await s3.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken: token }));
-    out.push(...(res.Contents ?? []).map((o) => o.Key as string));
-    token = res.IsTruncated ? res.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
-
-async function drop(s3: S3Client, Bucket: string): Promise<void> {
-  const all = await keys(s3, Bucket, '').catch(() => []);
-  for (let i = 0; i < all.length; i += 1000) {
-    await s3.send(
-      new DeleteObjectsCommand({
-        Bucket,
-        Delete: { Objects: all.slice(i, i + 1000).map((Key) => ({ Key })) },
-      }),
-    );
-  }
-  await s3.send(new DeleteBucketCommand({ Bucket })).catch(() => undefined);
-}
 
 const manifest = (input: string, output: string) => `version: 1
 functions:
@@ -76,17 +46,17 @@ describe.each([
         );
       }
       const outs = await eventually('every output', async () => {
-        const k = await keys(s3, output, 'out/');
+        const k = await listKeys(s3, output, 'out/');
         return k.length >= uploads.length ? k : undefined;
       });
       expect(outs.sort()).toEqual(uploads.map((k) => `out/${k}`).sort());
       // Two more catch-up rounds see the same objects again: still one run each.
       await new Promise((r) => setTimeout(r, 1500));
-      expect(await keys(s3, output, 'runs/')).toHaveLength(uploads.length);
+      expect(await listKeys(s3, output, 'runs/')).toHaveLength(uploads.length);
     } finally {
       expect(await p.stop()).toBe(0);
-      await drop(s3, input);
-      await drop(s3, output);
+      await dropBucket(s3, input);
+      await dropBucket(s3, output);
       s3.destroy();
     }
   }, 120_000);

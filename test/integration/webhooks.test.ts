@@ -2,33 +2,17 @@
  * Webhooks and the invoke API over real HTTP, against `faas up` as its own process with real
  * Redis, MinIO and Docker: one test per status path, concurrency, idempotency, per-invocation logs.
  */
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signGithub, signTimestamped } from '../../src/triggers/webhook/signature.js';
+import { dropBucket, listKeys } from '../helpers/s3.js';
 import { eventually, startPlatformProcess, type RunningPlatform } from '../helpers/platform.js';
 import { requireDocker, requireMinio, requireRedis, uniqueName } from '../helpers/services.js';
 
 const SECRET = randomBytes(24).toString('hex');
 const OLD_SECRET = randomBytes(24).toString('hex');
 const TOKEN = randomBytes(24).toString('hex');
-
-async function keys(s3: S3Client, Bucket: string, Prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  let token: string | undefined;
-  do {
-    const res = await s3.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken: token }));
-    out.push(...(res.Contents ?? []).map((o) => o.Key as string));
-    token = res.IsTruncated ? res.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
 
 describe('webhooks and the invoke API', () => {
   let s3: S3Client;
@@ -70,16 +54,7 @@ functions:
 
   afterAll(async () => {
     expect(await p?.stop()).toBe(0);
-    const all = await keys(s3, bucket).catch(() => []);
-    for (let i = 0; i < all.length; i += 1000) {
-      await s3.send(
-        new DeleteObjectsCommand({
-          Bucket: bucket,
-          Delete: { Objects: all.slice(i, i + 1000).map((Key) => ({ Key })) },
-        }),
-      );
-    }
-    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    await dropBucket(s3, bucket);
     s3?.destroy();
   });
 
@@ -233,7 +208,7 @@ functions:
     }
     expect(ids.size).toBe(1);
     await eventually('the effect', async () =>
-      (await keys(s3, bucket, `effects/${n}/`)).length > 0 ? true : undefined,
+      (await listKeys(s3, bucket, `effects/${n}/`)).length > 0 ? true : undefined,
     );
     const [id] = [...ids];
     await eventually('the record', async () => {
@@ -242,7 +217,7 @@ functions:
       };
       return r.status === 'succeeded' ? true : undefined;
     });
-    expect(await keys(s3, bucket, `effects/${n}/`)).toHaveLength(1);
+    expect(await listKeys(s3, bucket, `effects/${n}/`)).toHaveLength(1);
   }, 60_000);
 
   it('1,000 concurrent async posts: 1,000 effects, none lost, none doubled', async () => {
@@ -258,7 +233,7 @@ functions:
     const effects = await eventually(
       '1,000 effects',
       async () => {
-        const k = await keys(s3, bucket, 'effects/');
+        const k = await listKeys(s3, bucket, 'effects/');
         const mine = k.filter((x) => x.startsWith(`effects/${run}-`));
         return mine.length >= 1000 ? mine : undefined;
       },
