@@ -221,7 +221,6 @@ export class RuntimeChannel extends EventEmitter {
   }
 
   private check(access: Access, bucket: string, key: string, listing = false): WireError | undefined {
-    if (!this.inflightOk()) return { kind: 'permission', message: 'no invocation in flight' };
     // A listing may name no prefix at all; one that it names follows the rules of keys.
     const bad = listing && key === '' ? undefined : unsafeKey(key);
     if (bad)
@@ -231,10 +230,6 @@ export class RuntimeChannel extends EventEmitter {
       return denied(access === 'read' ? (listing ? 'list' : 'get') : 'put', bucket, key);
     }
     return undefined;
-  }
-
-  private inflightOk(): boolean {
-    return this.inflight.size > 0;
   }
 
   private async serveStorage(msg: StorageRequestMessage): Promise<void> {

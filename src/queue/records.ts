@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { WireError } from '../runtime/protocol.js';
 import type { LogLine } from '../worker/invoke.js';
@@ -35,6 +36,10 @@ export interface InvocationRecord {
 
 const key = (id: string) => `faas:inv:${id}`;
 
+const PUT_IF_OWNER =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) return 1 end return 0";
+const PUT_IF_OWNER_SHA = createHash('sha1').update(PUT_IF_OWNER).digest('hex');
+
 /** Invocation records in Redis, kept for `ttlSeconds` after their last change. */
 export class RecordStore {
   constructor(
@@ -52,15 +57,19 @@ export class RecordStore {
    * @returns false when the lock is no longer ours.
    */
   async putIfOwner(record: InvocationRecord, lockKey: string, token: string): Promise<boolean> {
-    const written = await this.redis.eval(
-      "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) return 1 end return 0",
+    const args = [
       2,
       lockKey,
       key(record.id),
       token,
       JSON.stringify(record),
       String(this.ttlSeconds),
-    );
+    ] as const;
+    // Every job ends here: send the script's hash, and the script itself only when Redis lacks it.
+    const written = await this.redis.evalsha(PUT_IF_OWNER_SHA, ...args).catch((err: Error) => {
+      if (!err.message.startsWith('NOSCRIPT')) throw err;
+      return this.redis.eval(PUT_IF_OWNER, ...args);
+    });
     return written === 1;
   }
 

@@ -7,7 +7,7 @@ import { QUEUE_PREFIX, queueName } from '../queue/names.js';
 import { handlerEvent, jobPayloadSchema } from '../queue/payload.js';
 import type { InvocationRecord, RecordStore } from '../queue/records.js';
 import type { WireError } from '../runtime/protocol.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../util/backoff.js';
 import { invoke, type Outcome } from './invoke.js';
 
 /** Failures that another attempt cannot fix. */

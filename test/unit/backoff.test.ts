@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../src/worker/backoff.js';
+import { backoffDelay } from '../../src/util/backoff.js';
 
 const BASE = 1000;
 const MAX = 60_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BucketTrigger } from '../../src/manifest/types.js';
-import { backoffDelay } from '../../src/triggers/bucket/backoff.js';
+import { reconnectDelay } from '../../src/triggers/bucket/backoff.js';
 import { listenPlan } from '../../src/triggers/bucket/plan.js';
 import {
   bucketDedupKey,
@@ -277,6 +277,6 @@ describe('backoffDelay', () => {
     [7, 1, 10_000],
     [50, 0, 5_000],
   ])('attempt %i with random %d waits %i ms', (attempt, random, ms) => {
-    expect(backoffDelay(attempt, opts, random)).toBe(ms);
+    expect(reconnectDelay(attempt, opts, random)).toBe(ms);
   });
 });

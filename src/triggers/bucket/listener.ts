@@ -4,7 +4,7 @@ import type { FunctionSpec } from '../../manifest/types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Enqueue, RoutedEvent } from '../../queue/enqueue.js';
 import { routeBucketRecord } from '../route.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { DEFAULT_BACKOFF, reconnectDelay, type BackoffOptions } from './backoff.js';
 import { openListenStream, type ListenError, type ListenStream } from './listen-stream.js';
 import { listenPlan, type ListenFilter } from './plan.js';
 import { bucketDedupKey, normalizeRecord } from './record.js';
@@ -173,7 +173,7 @@ export class BucketListener {
   private retry(b: Bucket, err: Error): void {
     if (this.stopped) return;
     b.failures++;
-    const retryInMs = backoffDelay(b.failures, this.backoff, Math.random());
+    const retryInMs = reconnectDelay(b.failures, this.backoff, Math.random());
     const fields = { bucket: b.name, attempt: b.reconnects + 1, retryInMs, err: err.message };
     // From the listen reply, or from the client when it looks up the bucket's region.
     if ((err as ListenError).code === 'NoSuchBucket')
