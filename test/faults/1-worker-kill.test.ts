@@ -5,19 +5,13 @@
  * a live worker runs them: (a) a second worker that was already running, (b) the killed worker
  * restarted alone. Every event completes exactly once in effect.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireDocker, requireRedis } from '../helpers/services.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  cleanup,
-  createBuckets,
   deadLetters,
   expectNoContainers,
-  FAST_TAKEOVER_ENV,
   inFlight,
   inputKeys,
   keyedManifest,
-  manifestDir,
   report,
   seconds,
   sendInvokes,
@@ -25,8 +19,9 @@ import {
   shortName,
   stalledJobs,
   startFaas,
-  testS3,
   until,
+  scenario,
+  FAST_TAKEOVER_ENV,
   type FaasProcess,
 } from './harness.js';
 
@@ -35,33 +30,27 @@ const N = 200;
 describe('fault 1: a worker killed with SIGKILL mid-invocation', () => {
   const fn = shortName('kill');
   const out = shortName('fault1-out');
-  const procs: FaasProcess[] = [];
-  let s3: S3Client;
-  let dir: string;
+  // A 300 ms handler with a 5 s timeout: the lock of a job lasts timeout + the lock margin.
+  const sc = scenario({
+    fns: [fn],
+    buckets: [out],
+    manifest: () => keyedManifest(fn, { out, delayMs: 300, timeout: '5s' }),
+  });
+  const { procs } = sc;
   let api: FaasProcess;
   /** The worker that survives (a) and is killed in (b). */
   let survivor: FaasProcess;
 
   const worker = async () => {
-    const w = await startFaas('worker', dir, FAST_TAKEOVER_ENV);
+    const w = await startFaas('worker', sc.dir, FAST_TAKEOVER_ENV);
     procs.push(w);
     return w;
   };
 
   beforeAll(async () => {
-    (await requireRedis()).disconnect();
-    await requireDocker();
-    s3 = testS3();
-    await createBuckets(s3, [out]);
-    // A 300 ms handler with a 5 s timeout: the lock of a job lasts timeout + the lock margin.
-    dir = await manifestDir(keyedManifest(fn, { out, delayMs: 300, timeout: '5s' }));
-    api = await startFaas('api', dir);
+    api = await startFaas('api', sc.dir);
     procs.push(api);
   }, 120_000);
-
-  afterAll(async () => {
-    await cleanup({ procs, s3, fns: [fn], buckets: [out], dirs: [dir] });
-  }, 180_000);
 
   it('(a) with a second worker running, the killed worker’s jobs complete exactly once in effect', async () => {
     const [doomed, other] = await Promise.all([worker(), worker()]);
@@ -77,7 +66,11 @@ describe('fault 1: a worker killed with SIGKILL mid-invocation', () => {
     const killedAt = Date.now();
     expect(await doomed.exited).toBeNull();
     await burst.done;
-    const { effect, counts } = await settle(s3, out, fn, { prefix: 'a-', expected: N, timeoutMs: 170_000 });
+    const { effect, counts } = await settle(sc.s3, out, fn, {
+      prefix: 'a-',
+      expected: N,
+      timeoutMs: 170_000,
+    });
     const dead = await deadLetters(api.url as string, fn);
     const stalled = await stalledJobs(fn, [...burst.ids.values()]);
     report('1a worker SIGKILL, second worker running', {
@@ -113,7 +106,11 @@ describe('fault 1: a worker killed with SIGKILL mid-invocation', () => {
     expect(await survivor.exited).toBeNull();
     const restarted = await worker();
     await burst.done;
-    const { effect, counts } = await settle(s3, out, fn, { prefix: 'b-', expected: N, timeoutMs: 170_000 });
+    const { effect, counts } = await settle(sc.s3, out, fn, {
+      prefix: 'b-',
+      expected: N,
+      timeoutMs: 170_000,
+    });
     const dead = await deadLetters(api.url as string, fn);
     const stalled = await stalledJobs(fn, [...burst.ids.values()]);
     report('1b worker SIGKILL, restarted alone', {

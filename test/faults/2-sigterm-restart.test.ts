@@ -3,19 +3,14 @@
  * the invocations in flight finish, and exits 0; the sender retries what found no server. After
  * a restart on the same port everything completes, and nothing ran twice.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/platform.js';
-import { requireDocker, requireRedis } from '../helpers/services.js';
 import {
-  cleanup,
-  createBuckets,
   deadLetters,
   inFlight,
   inputKeys,
   jobCounts,
   keyedManifest,
-  manifestDir,
   readEffect,
   report,
   seconds,
@@ -23,9 +18,8 @@ import {
   settle,
   shortName,
   startFaas,
-  testS3,
   until,
-  type FaasProcess,
+  scenario,
 } from './harness.js';
 
 const N = 200;
@@ -33,25 +27,16 @@ const N = 200;
 describe('fault 2: SIGTERM during a burst, then restart', () => {
   const fn = shortName('term');
   const out = shortName('fault2-out');
-  const procs: FaasProcess[] = [];
-  let s3: S3Client;
-  let dir: string;
-
-  beforeAll(async () => {
-    (await requireRedis()).disconnect();
-    await requireDocker();
-    s3 = testS3();
-    await createBuckets(s3, [out]);
-    dir = await manifestDir(keyedManifest(fn, { out, delayMs: 300 }));
-  }, 60_000);
-
-  afterAll(async () => {
-    await cleanup({ procs, s3, fns: [fn], buckets: [out], dirs: [dir] });
-  }, 180_000);
+  const sc = scenario({
+    fns: [fn],
+    buckets: [out],
+    manifest: () => keyedManifest(fn, { out, delayMs: 300 }),
+  });
+  const { procs } = sc;
 
   it('exits 0 with the in-flight invocations finished; after a restart every event completes once', async () => {
     const env = { FAAS_PORT: String(await freePort()) };
-    const first = await startFaas('up', dir, env);
+    const first = await startFaas('up', sc.dir, env);
     procs.push(first);
     const keys = inputKeys('t-', N);
     const burst = sendInvokes(first.url as string, fn, keys, 25);
@@ -67,12 +52,12 @@ describe('fault 2: SIGTERM during a burst, then restart', () => {
     const exitedAt = Date.now();
     // Nothing is left active: every invocation the platform held finished before it exited.
     const afterExit = await jobCounts(fn);
-    const doneAtExit = (await readEffect(s3, out)).outputs.length;
+    const doneAtExit = (await readEffect(sc.s3, out)).outputs.length;
 
-    const second = await startFaas('up', dir, env);
+    const second = await startFaas('up', sc.dir, env);
     procs.push(second);
     await burst.done;
-    const { effect, counts } = await settle(s3, out, fn, { expected: N, timeoutMs: 120_000 });
+    const { effect, counts } = await settle(sc.s3, out, fn, { expected: N, timeoutMs: 120_000 });
     const dead = await deadLetters(second.url as string, fn);
     report('2 SIGTERM during a burst, restart', {
       N,

@@ -4,19 +4,15 @@
  * `/healthz` answers 503 `degraded` while Redis is down and 200 after; invokes during the outage
  * get 503 (not accepted), and the sender retries them; every accepted event completes.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/platform.js';
-import { config, requireDocker, requireRedis } from '../helpers/services.js';
+import { config } from '../helpers/services.js';
 import {
-  cleanup,
-  createBuckets,
   deadLetters,
   ensureServices,
   inputKeys,
   keyedManifest,
-  manifestDir,
   redisUp,
   report,
   seconds,
@@ -26,9 +22,8 @@ import {
   shortName,
   sleep,
   startFaas,
-  testS3,
   until,
-  type FaasProcess,
+  scenario,
 } from './harness.js';
 
 const N = 200;
@@ -69,24 +64,15 @@ function watchHealth(url: string): { probes: Probe[]; stop: () => Promise<void> 
 describe('fault 3: Redis restarted during a burst', () => {
   const fn = shortName('redis');
   const out = shortName('fault3-out');
-  const procs: FaasProcess[] = [];
-  let s3: S3Client;
-  let dir: string;
-
-  beforeAll(async () => {
-    (await requireRedis()).disconnect();
-    await requireDocker();
-    s3 = testS3();
-    await createBuckets(s3, [out]);
-    dir = await manifestDir(keyedManifest(fn, { out, delayMs: 200 }));
-  }, 60_000);
-
-  afterAll(async () => {
-    await cleanup({ procs, s3, fns: [fn], buckets: [out], dirs: [dir] });
-  }, 180_000);
+  const sc = scenario({
+    fns: [fn],
+    buckets: [out],
+    manifest: () => keyedManifest(fn, { out, delayMs: 200 }),
+  });
+  const { procs } = sc;
 
   it('reconnects without a restart: 503 while down, ok after, every accepted event completes', async () => {
-    const p = await startFaas('up', dir, { FAAS_PORT: String(await freePort()) });
+    const p = await startFaas('up', sc.dir, { FAAS_PORT: String(await freePort()) });
     procs.push(p);
     const url = p.url as string;
     const keys = inputKeys('r-', N);
@@ -118,7 +104,7 @@ describe('fault 3: Redis restarted during a burst', () => {
       await ensureServices();
     }
     await burst.done;
-    const { effect, counts } = await settle(s3, out, fn, { expected: N, timeoutMs: 120_000 });
+    const { effect, counts } = await settle(sc.s3, out, fn, { expected: N, timeoutMs: 120_000 });
     const dead = await deadLetters(url, fn);
     // Probes sent while Redis was down: each should have been answered 503 at once.
     const during = health.probes.filter((h) => h.at >= downAt && h.at < restartAt);

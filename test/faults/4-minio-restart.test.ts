@@ -4,18 +4,13 @@
  * Uploads that fail during the outage are retried by the uploader; invocations whose storage
  * calls fail are retried by the platform. Every uploaded object yields exactly one output.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireDocker, requireRedis } from '../helpers/services.js';
+import { describe, expect, it } from 'vitest';
 import {
-  cleanup,
-  createBuckets,
   deadLetters,
   ensureServices,
   eventsEnv,
   inputKeys,
   keyedManifest,
-  manifestDir,
   minioUp,
   missing,
   pidAlive,
@@ -26,10 +21,9 @@ import {
   settle,
   shortName,
   startFaas,
-  testS3,
   until,
   uploadKeys,
-  type FaasProcess,
+  scenario,
 } from './harness.js';
 
 const N = 200;
@@ -38,35 +32,25 @@ describe('fault 4: MinIO restarted during uploads', () => {
   const fn = shortName('minio');
   const input = shortName('fault4-in');
   const out = shortName('fault4-out');
-  const procs: FaasProcess[] = [];
-  let s3: S3Client;
-  let dir: string;
-
-  beforeAll(async () => {
-    (await requireRedis()).disconnect();
-    await requireDocker();
-    s3 = testS3();
-    await createBuckets(s3, [input, out]);
-    // Retries that outlast a MinIO restart: about 25 s of backoff over 10 attempts.
-    dir = await manifestDir(
+  // Retries that outlast a MinIO restart: about 25 s of backoff over 10 attempts.
+  const sc = scenario({
+    fns: [fn],
+    buckets: [input, out],
+    manifest: () =>
       keyedManifest(fn, {
         out,
         delayMs: 100,
         retry: '{ attempts: 10, backoff: 500ms, maxBackoff: 4s }',
         trigger: input,
       }),
-    );
-  }, 60_000);
-
-  afterAll(async () => {
-    await cleanup({ procs, s3, fns: [fn], buckets: [input, out], dirs: [dir] });
-  }, 180_000);
+  });
+  const { procs } = sc;
 
   it('every uploaded object yields exactly one output', async () => {
-    const p = await startFaas('up', dir, await eventsEnv());
+    const p = await startFaas('up', sc.dir, await eventsEnv());
     procs.push(p);
     const keys = inputKeys('m-', N);
-    const burst = uploadKeys(s3, input, keys, 30);
+    const burst = uploadKeys(sc.s3, input, keys, 30);
     let downAt = 0;
     let upAt = 0;
     let killAt = 0;
@@ -84,7 +68,7 @@ describe('fault 4: MinIO restarted during uploads', () => {
       await ensureServices();
     }
     await burst.done;
-    const { effect, counts } = await settle(s3, out, fn, { expected: N, timeoutMs: 90_000 });
+    const { effect, counts } = await settle(sc.s3, out, fn, { expected: N, timeoutMs: 90_000 });
     const dead = await deadLetters(p.url as string, fn);
     report('4 MinIO restart during uploads', {
       N,

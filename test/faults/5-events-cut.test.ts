@@ -4,17 +4,12 @@
  * the API process is stopped for 10 s and started again. MinIO keeps the events it could not
  * deliver in its on-disk queue and delivers them once the API answers again.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireDocker, requireRedis } from '../helpers/services.js';
+import { describe, expect, it } from 'vitest';
 import {
-  cleanup,
-  createBuckets,
   deadLetters,
   eventsEnv,
   inputKeys,
   keyedManifest,
-  manifestDir,
   missing,
   report,
   seconds,
@@ -22,10 +17,9 @@ import {
   shortName,
   sleep,
   startFaas,
-  testS3,
   until,
   uploadKeys,
-  type FaasProcess,
+  scenario,
 } from './harness.js';
 
 const N = 200;
@@ -35,30 +29,21 @@ describe('fault 5: the bucket-event connection cut for 10 s', () => {
   const fn = shortName('cut');
   const input = shortName('fault5-in');
   const out = shortName('fault5-out');
-  const procs: FaasProcess[] = [];
-  let s3: S3Client;
-  let dir: string;
-
-  beforeAll(async () => {
-    (await requireRedis()).disconnect();
-    await requireDocker();
-    s3 = testS3();
-    await createBuckets(s3, [input, out]);
-    dir = await manifestDir(keyedManifest(fn, { out, delayMs: 100, trigger: input }));
-  }, 60_000);
-
-  afterAll(async () => {
-    await cleanup({ procs, s3, fns: [fn], buckets: [input, out], dirs: [dir] });
-  }, 180_000);
+  const sc = scenario({
+    fns: [fn],
+    buckets: [input, out],
+    manifest: () => keyedManifest(fn, { out, delayMs: 100, trigger: input }),
+  });
+  const { procs } = sc;
 
   it('MinIO redelivers what queued on its disk while the API was down; outputs equal inputs', async () => {
     const env = await eventsEnv();
-    const api = await startFaas('api', dir, env);
+    const api = await startFaas('api', sc.dir, env);
     procs.push(api);
-    procs.push(await startFaas('worker', dir));
+    procs.push(await startFaas('worker', sc.dir));
     const keys = inputKeys('c-', N);
     // 200 uploads over about 14 s: before, during and after the 10 s cut.
-    const burst = uploadKeys(s3, input, keys, 70);
+    const burst = uploadKeys(sc.s3, input, keys, 70);
     await until('a fifth of the uploads', () => burst.accepted >= N / 5, 60_000);
     api.signal('SIGTERM');
     const cutAt = Date.now();
@@ -66,10 +51,10 @@ describe('fault 5: the bucket-event connection cut for 10 s', () => {
     const uploadedBeforeCut = burst.accepted;
     await sleep(Math.max(0, cutAt + CUT_MS - Date.now()));
     const uploadedDuringCut = burst.accepted - uploadedBeforeCut;
-    const again = await startFaas('api', dir, env);
+    const again = await startFaas('api', sc.dir, env);
     procs.push(again);
     await burst.done;
-    const { effect, counts } = await settle(s3, out, fn, { expected: N, timeoutMs: 120_000 });
+    const { effect, counts } = await settle(sc.s3, out, fn, { expected: N, timeoutMs: 120_000 });
     const dead = await deadLetters(again.url as string, fn);
     report('5 bucket events cut for 10 s', {
       N,

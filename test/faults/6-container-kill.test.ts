@@ -3,19 +3,14 @@
  * labels) while it runs invocations. Each invocation it held fails with kind `container-lost`,
  * is retried on another container, and the effect is one output per input.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/platform.js';
-import { requireDocker, requireRedis } from '../helpers/services.js';
 import {
-  cleanup,
   containersOf,
-  createBuckets,
   deadLetters,
   dockerKill,
   inputKeys,
   keyedManifest,
-  manifestDir,
   publishedPool,
   report,
   seconds,
@@ -23,10 +18,9 @@ import {
   settle,
   shortName,
   startFaas,
-  testS3,
   until,
-  type FaasProcess,
   type PooledContainer,
+  scenario,
 } from './harness.js';
 
 const N = 200;
@@ -40,24 +34,15 @@ interface InvocationView {
 describe('fault 6: a function container killed from outside', () => {
   const fn = shortName('lost');
   const out = shortName('fault6-out');
-  const procs: FaasProcess[] = [];
-  let s3: S3Client;
-  let dir: string;
-
-  beforeAll(async () => {
-    (await requireRedis()).disconnect();
-    await requireDocker();
-    s3 = testS3();
-    await createBuckets(s3, [out]);
-    dir = await manifestDir(keyedManifest(fn, { out, delayMs: 400 }));
-  }, 60_000);
-
-  afterAll(async () => {
-    await cleanup({ procs, s3, fns: [fn], buckets: [out], dirs: [dir] });
-  }, 180_000);
+  const sc = scenario({
+    fns: [fn],
+    buckets: [out],
+    manifest: () => keyedManifest(fn, { out, delayMs: 400 }),
+  });
+  const { procs } = sc;
 
   it('the invocations it held fail as container-lost, are retried, and outputs equal inputs', async () => {
-    const p = await startFaas('up', dir, { FAAS_PORT: String(await freePort()) });
+    const p = await startFaas('up', sc.dir, { FAAS_PORT: String(await freePort()) });
     procs.push(p);
     const url = p.url as string;
     const keys = inputKeys('x-', N);
@@ -79,7 +64,7 @@ describe('fault 6: a function container killed from outside', () => {
     await dockerKill(target?.Id as string);
     const killedAt = Date.now();
     await burst.done;
-    const { effect, counts } = await settle(s3, out, fn, { expected: N, timeoutMs: 120_000 });
+    const { effect, counts } = await settle(sc.s3, out, fn, { expected: N, timeoutMs: 120_000 });
     const dead = await deadLetters(url, fn);
     const records = await Promise.all(
       [...burst.ids.values()].map(

@@ -4,20 +4,15 @@
  * function is fixed and the platform restarted on the fixed code, re-driving the dead letter
  * produces its output and empties the set.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/platform.js';
-import { requireDocker, requireRedis } from '../helpers/services.js';
 import {
-  cleanup,
-  createBuckets,
   deadLetterKey,
   deadLetters,
   inputKeys,
   keyedManifest,
-  manifestDir,
   readEffect,
   report,
   seconds,
@@ -25,8 +20,7 @@ import {
   settle,
   shortName,
   startFaas,
-  testS3,
-  type FaasProcess,
+  scenario,
 } from './harness.js';
 
 const N = 200;
@@ -35,35 +29,25 @@ const POISON = 'poison-0';
 describe('fault 7: a poison event among 200 good ones', () => {
   const fn = shortName('poison');
   const out = shortName('fault7-out');
-  const procs: FaasProcess[] = [];
-  let s3: S3Client;
-  let dir: string;
-
-  beforeAll(async () => {
-    (await requireRedis()).disconnect();
-    await requireDocker();
-    s3 = testS3();
-    await createBuckets(s3, [out]);
-    dir = await manifestDir(
+  const sc = scenario({
+    fns: [fn],
+    buckets: [out],
+    manifest: () =>
       keyedManifest(fn, { out, delayMs: 50, retry: '{ attempts: 3, backoff: 100ms, maxBackoff: 1s }' }),
-    );
-  }, 60_000);
-
-  afterAll(async () => {
-    await cleanup({ procs, s3, fns: [fn], buckets: [out], dirs: [dir] });
-  }, 180_000);
+  });
+  const { procs } = sc;
 
   it('200 outputs and 1 dead letter after 3 attempts; re-driven after a fix, it produces its output', async () => {
     const env = { FAAS_PORT: String(await freePort()) };
-    const first = await startFaas('up', dir, env);
+    const first = await startFaas('up', sc.dir, env);
     procs.push(first);
     const good = inputKeys('g-', N);
     const sent = [...good.slice(0, N / 2), POISON, ...good.slice(N / 2)];
     const burst = sendInvokes(first.url as string, fn, sent, 15);
     await burst.done;
-    const before = await settle(s3, out, fn, { expected: sent.length, timeoutMs: 90_000 });
+    const before = await settle(sc.s3, out, fn, { expected: sent.length, timeoutMs: 90_000 });
     const dead = await deadLetters(first.url as string, fn);
-    const poisonRuns = (await readEffect(s3, out, POISON)).executions;
+    const poisonRuns = (await readEffect(sc.s3, out, POISON)).executions;
     expect(burst.unexpected).toEqual([]);
     expect(before.effect.outputs).toEqual(good);
     expect(dead.map(deadLetterKey)).toEqual([POISON]);
@@ -74,18 +58,18 @@ describe('fault 7: a poison event among 200 good ones', () => {
 
     // Deploy the fix: new handler code, the platform restarted on the same manifest folder.
     expect(await first.stop()).toBe(0);
-    const file = join(dir, 'keyed', 'index.mjs');
+    const file = join(sc.dir, 'keyed', 'index.mjs');
     await writeFile(
       file,
       (await readFile(file, 'utf8')).replace('const FIXED = false;', 'const FIXED = true;'),
     );
-    const second = await startFaas('up', dir, env);
+    const second = await startFaas('up', sc.dir, env);
     procs.push(second);
     const redrive = await fetch(`${second.url}/dlq/retry?function=${fn}`, { method: 'POST' });
     const redrivenAt = Date.now();
     expect(redrive.status).toBe(200);
     expect(((await redrive.json()) as { retried: string[] }).retried).toEqual([dead[0]?.id]);
-    const after = await settle(s3, out, fn, { expected: sent.length, timeoutMs: 60_000 });
+    const after = await settle(sc.s3, out, fn, { expected: sent.length, timeoutMs: 60_000 });
     const deadAfter = await deadLetters(second.url as string, fn);
     report('7 poison event, re-driven after a fix', {
       N: sent.length,
