@@ -166,15 +166,11 @@ describe('autoscaling', () => {
     const docker = await requireDocker();
     const p = await startPlatformProcess(manifest(sleeper('fresh')), ['sleeper'], { FAAS_PREWARM: '1' });
     try {
-      await eventually('a warm generic container', async () =>
-        (
-          await docker.listContainers({
-            filters: { label: [`faas.instance=${p.instance}`, 'faas.pool=generic'] },
-          })
-        ).length
-          ? true
-          : undefined,
-      );
+      // Ready, not merely created: the platform reports it warm once its runtime has said hello.
+      await eventually('a warm generic container', async () => {
+        const status = (await (await fetch(`${p.url}/status`)).json()) as { warm: number };
+        return status.warm >= 1 ? true : undefined;
+      });
       const before = Math.floor(Date.now() / 1000);
       const res = await fetch(`${p.url}/functions/fresh/invoke`, { method: 'POST', body: '{"ms":1}' });
       expect(res.status).toBe(200);
