@@ -2,6 +2,9 @@ import type { Job, Queue } from 'bullmq';
 import { functionOfInvocation } from './names.js';
 import type { InvocationRecord, RecordStore } from './records.js';
 
+/** Failed jobs read per page while taking a re-drive snapshot. */
+const RETRY_PAGE = 500;
+
 export interface DeadLetter {
   id: string;
   function: string;
@@ -76,17 +79,27 @@ export class DeadLetters {
     return true;
   }
 
-  /** Re-drives every dead letter of the given functions; returns their ids. */
+  /**
+   * Re-drives the dead letters of the given functions as they are now: the ids are read first,
+   * then each is re-driven once. A job that fails again at once lands in the failed set anew and
+   * waits for the next request, rather than being re-driven over and over in this one.
+   */
   async retryAll(functions: string[]): Promise<string[]> {
     const ids: string[] = [];
     for (const fn of functions) {
-      for (;;) {
-        const jobs = await this.queue(fn).getFailed(0, 499);
-        if (jobs.length === 0) break;
-        for (const job of jobs) {
-          await job.retry('failed', { resetAttemptsMade: true });
-          ids.push(job.id as string);
-        }
+      const queue = this.queue(fn);
+      const snapshot: string[] = [];
+      for (let start = 0; ; start += RETRY_PAGE) {
+        const page = await queue.getFailed(start, start + RETRY_PAGE - 1);
+        snapshot.push(...page.map((job) => job.id as string));
+        if (page.length < RETRY_PAGE) break;
+      }
+      for (const id of new Set(snapshot)) {
+        const job = await queue.getJob(id);
+        // Gone (expired) or already re-driven by someone else since the snapshot: not ours to move.
+        if (!job || !(await job.isFailed())) continue;
+        await job.retry('failed', { resetAttemptsMade: true });
+        ids.push(id);
       }
     }
     return ids;
