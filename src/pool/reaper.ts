@@ -8,6 +8,14 @@ const HEARTBEAT_EVERY_MS = 1000;
 const SWEEP_EVERY_BEATS = 5;
 const key = (instance: string) => `faas:instance:${instance}`;
 
+/** What the reaper reports besides its log lines (counted in /metrics). */
+export interface ReaperEvents {
+  /** A heartbeat that could not be written. */
+  missedHeartbeat(): void;
+  /** A sweep, or the removal of one container, that failed. */
+  failure(op: 'sweep' | 'remove'): void;
+}
+
 /**
  * Keeps this platform instance's heartbeat in Redis and removes containers whose instance has
  * none: what a platform left behind when it was killed (kill -9, power loss) is found by label
@@ -16,6 +24,9 @@ const key = (instance: string) => `faas:instance:${instance}`;
 export class Reaper {
   private timer?: NodeJS.Timeout;
   private beats = 0;
+  /** When the last heartbeat was written: past HEARTBEAT_TTL_S, other platforms may sweep ours. */
+  private lastBeat = Date.now();
+  private expiredWarned = false;
 
   constructor(
     private readonly redis: Redis,
@@ -24,6 +35,7 @@ export class Reaper {
     private readonly logger: Logger,
     /** What this instance publishes with its heartbeat (its pool, for `faas status`). */
     private readonly snapshot: () => unknown = () => null,
+    private readonly events: ReaperEvents = { missedHeartbeat: () => undefined, failure: () => undefined },
   ) {}
 
   /** Beats once, sweeps once, then beats and sweeps every few seconds. */
@@ -31,15 +43,10 @@ export class Reaper {
     // A process restarted under the same FAAS_INSTANCE inherits nothing: what an earlier process
     // of that name left is removed before this one's pool starts a container.
     const own = await this.driver.list({ [LABEL_PLATFORM]: 'faas', [LABEL_INSTANCE]: this.instance });
-    await Promise.all(own.map((c) => this.driver.remove(c.id).catch(() => undefined)));
+    await Promise.all(own.map((c) => this.remove(c.id)));
     await this.beat();
     const removed = own.length + (await this.sweep());
-    this.timer = setInterval(() => {
-      const sweep = ++this.beats % SWEEP_EVERY_BEATS === 0;
-      void this.beat()
-        .then(() => (sweep ? this.sweep() : 0))
-        .catch(() => undefined);
-    }, HEARTBEAT_EVERY_MS);
+    this.timer = setInterval(() => void this.tick(), HEARTBEAT_EVERY_MS);
     this.timer.unref();
     return removed;
   }
@@ -52,6 +59,54 @@ export class Reaper {
   private async beat(): Promise<void> {
     const value = JSON.stringify({ pid: process.pid, at: Date.now(), pool: this.snapshot() });
     await this.redis.set(key(this.instance), value, 'EX', HEARTBEAT_TTL_S);
+    if (this.expiredWarned)
+      this.logger.warn({ component: 'reaper' }, 'heartbeat written again after it had expired');
+    this.lastBeat = Date.now();
+    this.expiredWarned = false;
+  }
+
+  /** One timer tick: beat, and sweep every few beats. Never rejects: failures are logged and counted. */
+  private async tick(): Promise<void> {
+    const sweep = ++this.beats % SWEEP_EVERY_BEATS === 0;
+    try {
+      await this.beat();
+    } catch (err) {
+      this.events.missedHeartbeat();
+      const sinceMs = Date.now() - this.lastBeat;
+      const expired = sinceMs > HEARTBEAT_TTL_S * 1000;
+      if (expired && !this.expiredWarned) {
+        this.expiredWarned = true;
+        this.logger.error(
+          { component: 'reaper', err: (err as Error).message, sinceMs },
+          "heartbeat expired: other platforms sharing this Docker engine may now remove this instance's containers",
+        );
+      } else if (!expired) {
+        this.logger.warn({ component: 'reaper', err: (err as Error).message, sinceMs }, 'heartbeat missed');
+      }
+      return;
+    }
+    if (!sweep) return;
+    try {
+      await this.sweep();
+    } catch (err) {
+      this.events.failure('sweep');
+      this.logger.warn(
+        { component: 'reaper', err: (err as Error).message },
+        'sweep for leftover containers failed',
+      );
+    }
+  }
+
+  private async remove(id: string): Promise<void> {
+    try {
+      await this.driver.remove(id);
+    } catch (err) {
+      this.events.failure('remove');
+      this.logger.warn(
+        { component: 'reaper', container: id.slice(0, 12), err: (err as Error).message },
+        'could not remove a leftover container; the next sweep tries again',
+      );
+    }
   }
 
   /** Removes containers of instances without a heartbeat; returns how many. */
@@ -66,7 +121,7 @@ export class Reaper {
       const i = c.labels[LABEL_INSTANCE] ?? '';
       return i !== this.instance && !alive.has(i);
     });
-    await Promise.all(orphans.map((c) => this.driver.remove(c.id).catch(() => undefined)));
+    await Promise.all(orphans.map((c) => this.remove(c.id)));
     if (orphans.length)
       this.logger.info(
         { component: 'reaper', removed: orphans.length },
