@@ -22,14 +22,37 @@ export const FAST_TARGET_ARN = `arn:minio:sqs::${TARGET_ID}FAST:webhook`;
 /** Where MinIO posts bucket events to the platform. */
 export const TARGET_PATH = '/minio/events';
 
-/** Turns one MinIO notification body into routed events (pure). */
-export function routeNotification(body: unknown, functions: FunctionSpec[], now: number): RoutedEvent[] {
+/** A record of a notification that could not become an event, and why. */
+export interface RejectedRecord {
+  index: number;
+  reason: string;
+}
+
+/**
+ * Turns one MinIO notification body into routed events (pure). A record that is not a valid S3
+ * event record is reported in `rejected` and costs only itself: the batch's other records are
+ * routed as usual.
+ * @throws InvalidRecordError when the body has no `Records` array at all.
+ */
+export function routeNotification(
+  body: unknown,
+  functions: FunctionSpec[],
+  now: number,
+): { events: RoutedEvent[]; rejected: RejectedRecord[] } {
   const records = (body as { Records?: unknown })?.Records;
   if (!Array.isArray(records)) throw new InvalidRecordError('notification has no Records array');
   const events: RoutedEvent[] = [];
-  for (const raw of records) {
-    // MinIO's configured targets send the key URL-encoded, as AWS does.
-    const record = normalizeRecord(raw, 'url');
+  const rejected: RejectedRecord[] = [];
+  records.forEach((raw: unknown, index) => {
+    let record;
+    try {
+      // MinIO's configured targets send the key URL-encoded, as AWS does.
+      record = normalizeRecord(raw, 'url');
+    } catch (err) {
+      if (!(err instanceof InvalidRecordError)) throw err;
+      rejected.push({ index, reason: err.message });
+      return;
+    }
     for (const functionName of routeBucketRecord(record, functions)) {
       events.push({
         functionName,
@@ -37,8 +60,8 @@ export function routeNotification(body: unknown, functions: FunctionSpec[], now:
         dedupKey: bucketDedupKey(record),
       });
     }
-  }
-  return events;
+  });
+  return { events, rejected };
 }
 
 /**
@@ -55,6 +78,8 @@ export function minioTargetRoute(
     logger: Logger;
     /** Largest notification body accepted; a larger one is refused with 413 as it streams in. */
     bodyLimit: number;
+    /** Told how many records were refused as malformed (they are not retried: they would not improve). */
+    onInvalid?: (n: number) => void;
   },
 ): void {
   const log = o.logger.child({ component: 'minio-target' });
@@ -65,18 +90,28 @@ export function minioTargetRoute(
     if (!o.token || !safeEqual(presented, o.token)) {
       throw new HttpError(401, 'unauthorized', 'bad or missing MinIO target token');
     }
-    let events: RoutedEvent[];
+    let routed: ReturnType<typeof routeNotification>;
     try {
-      events = routeNotification(await c.req.json(), o.functions, Date.now());
+      routed = routeNotification(await c.req.json(), o.functions, Date.now());
     } catch (err) {
       // A malformed notification will not get better on retry: accept it and say so in the log.
-      log.error({ err: (err as Error).message }, 'dropped a malformed MinIO notification');
-      return c.json({ accepted: 0, error: (err as Error).message }, 200);
+      const reason = (err as Error).message;
+      o.onInvalid?.(1);
+      log.warn({ err: reason }, 'dropped a malformed MinIO notification');
+      return c.json({ accepted: 0, ids: [], rejected: [{ index: -1, reason }] }, 200);
     }
-    if (events.length === 0) return c.json({ accepted: 0 });
+    const { events, rejected } = routed;
+    if (rejected.length) {
+      o.onInvalid?.(rejected.length);
+      log.warn(
+        { rejected },
+        "dropped malformed records of a MinIO notification; the batch's others are queued",
+      );
+    }
+    if (events.length === 0) return c.json({ accepted: 0, ids: [], rejected });
     try {
       const ids = await o.enqueue.enqueue(events);
-      return c.json({ accepted: ids.length, ids });
+      return c.json({ accepted: ids.length, ids, rejected });
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'could not queue bucket events; MinIO will retry');
       throw new HttpError(503, 'unavailable', 'the queue is unavailable; retry later', {
