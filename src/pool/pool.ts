@@ -314,7 +314,7 @@ export class Pool {
         (err as WireError).kind !== undefined
           ? (err as WireError)
           : { kind: 'no-capacity', message: `could not start a container: ${(err as Error).message}` };
-      this.log.warn(
+      this.log[this.closed ? 'debug' : 'warn'](
         { container: c.name, fn: spec.name, err: wire.message },
         'container failed to become ready',
       );
@@ -431,7 +431,9 @@ export class Pool {
           for (const fn of this.waiters.keys()) this.pump(fn);
         })
         .catch((err: Error) => {
-          this.log.warn({ container: c.name, err: err.message }, 'generic container failed to start');
+          // A start cut short by shutdown is expected: only a failure while running is news.
+          const level = this.closed ? 'debug' : 'warn';
+          this.log[level]({ container: c.name, err: err.message }, 'generic container failed to start');
           void this.stop(c, 'failed');
         });
     }

@@ -44,12 +44,15 @@ export class Producer implements Enqueue {
     private readonly connection: Redis,
     private readonly functions: Record<string, FunctionSpec>,
     private readonly keepSeconds: number,
+    /** Told of a queue's connection errors (an enqueue itself fails with QueueUnavailable). */
+    private readonly onError: (err: Error) => void = () => undefined,
   ) {}
 
   queue(fn: string): Queue {
     let q = this.queues.get(fn);
     if (!q) {
       q = new Queue(queueName(fn), { connection: this.connection, prefix: QUEUE_PREFIX });
+      q.on('error', this.onError);
       this.queues.set(fn, q);
     }
     return q;

@@ -20,6 +20,8 @@ export class ResultWaiter {
   constructor(
     private readonly connectionFactory: () => Redis,
     private readonly records: RecordStore,
+    /** Told of failures no caller awaits (a record read after a notification, a listener error). */
+    private readonly onError: (err: Error, context: string) => void = () => undefined,
   ) {}
 
   /**
@@ -35,9 +37,12 @@ export class ResultWaiter {
         prefix: QUEUE_PREFIX,
       });
       this.events.set(fn, qe);
-      const settle = ({ jobId }: { jobId: string }) => void this.settle(jobId);
+      const settle = ({ jobId }: { jobId: string }) =>
+        void this.settle(jobId).catch((err: Error) => this.onError(err, `reading the record of ${jobId}`));
       qe.on('completed', settle);
       qe.on('failed', settle);
+      // The record poll in wait() covers what a listener misses while its connection is down.
+      qe.on('error', (err) => this.onError(err, `listening for results of ${fn}`));
       ready = qe.waitUntilReady().then(() => undefined);
       this.ready.set(fn, ready);
     }
@@ -58,7 +63,8 @@ export class ResultWaiter {
     });
     const check = async () => {
       const now = await this.records.get(id).catch(() => undefined);
-      if (now && (now.status === 'succeeded' || now.status === 'failed')) void this.settle(id, now);
+      if (now && (now.status === 'succeeded' || now.status === 'failed'))
+        void this.settle(id, now).catch((err: Error) => this.onError(err, `settling ${id}`));
     };
     await check();
     // A safety net under the event stream: a notification lost in a reconnect still resolves.
