@@ -22,6 +22,7 @@ PID_DIR="$FAAS_STATE_DIR/pids"
 # through this file; the platform reads the same file.
 FAAS_PORT="${FAAS_PORT:-8080}"
 MINIO_EVENTS_TOKEN_FILE="$FAAS_STATE_DIR/minio-events.token"
+MINIO_EVENTS_ENDPOINT_FILE="$FAAS_STATE_DIR/minio-events.endpoint"
 
 mkdir -p "$FAAS_STATE_DIR" "$FAAS_CACHE_DIR/bin" "$PID_DIR"
 

@@ -85,6 +85,8 @@ start_minio() {
     nohup "$MINIO_BIN" server "$MINIO_DATA_DIR" --quiet --address "127.0.0.1:$MINIO_PORT" \
     --console-address "127.0.0.1:$MINIO_CONSOLE_PORT" >"$FAAS_STATE_DIR/minio.log" 2>&1 &
   echo $! >"$PID_DIR/minio.pid"
+  # The platform reads where MinIO posts, so one listening elsewhere knows it must listen instead.
+  echo "http://127.0.0.1:$FAAS_PORT/minio/events" >"$MINIO_EVENTS_ENDPOINT_FILE"
   wait_for "minio" 60 minio_ok || die "minio did not start; see $FAAS_STATE_DIR/minio.log"
 }
 

@@ -17,6 +17,8 @@ export interface AdminDeps {
   /** Containers per function and state, over every live platform instance. */
   pools: () => Promise<{ instances: number; byFunction: Record<string, PoolCounts>; warm: number }>;
   deadLetters: DeadLetters;
+  /** How bucket events reach this process, per bucket where it listens (null without bucket triggers). */
+  bucketEvents?: () => unknown;
 }
 
 /**
@@ -35,7 +37,12 @@ export function adminRoutes(app: Hono, d: AdminDeps): void {
         scale: f.scale,
       })),
     );
-    return c.json({ instances: pools.instances, warm: pools.warm, functions });
+    return c.json({
+      instances: pools.instances,
+      warm: pools.warm,
+      functions,
+      bucketEvents: d.bucketEvents?.() ?? null,
+    });
   });
 
   const known = (fn: string | undefined): string | undefined => {

@@ -25,6 +25,7 @@ import { liveInstances, Reaper } from '../pool/reaper.js';
 import { readBacklog } from '../queue/backlog.js';
 import { DeadLetters } from '../queue/dead-letters.js';
 import { Producer } from '../queue/producer.js';
+import { countingEnqueue } from '../queue/counting.js';
 import { RecordStore } from '../queue/records.js';
 import { assertNoEviction, connectRedis, connectRedisFailFast } from '../queue/redis.js';
 import { ResultWaiter } from '../queue/waiter.js';
@@ -33,6 +34,7 @@ import { S3Gateway } from '../storage/s3-gateway.js';
 import { CatchUp } from '../triggers/bucket/catchup.js';
 import { BucketListener } from '../triggers/bucket/listener.js';
 import { configureTargets, minioTargetRoute, TARGET_ARN } from '../triggers/bucket/target.js';
+import { bucketDelivery } from '../triggers/bucket/delivery.js';
 import { parseDuration } from '../util/duration.js';
 import { FunctionWorker } from '../worker/worker.js';
 
@@ -63,6 +65,15 @@ async function readTargetToken(stateDir: string): Promise<string> {
     throw new Error(
       `no token for MinIO's bucket-event target: set FAAS_MINIO_EVENTS_TOKEN or run \`npm run services:up\` (it writes ${file})`,
     );
+  }
+}
+
+/** Where `services:up` started MinIO's webhook target posting; undefined when it did not. */
+async function readTargetEndpoint(stateDir: string): Promise<string | undefined> {
+  try {
+    return (await readFile(join(stateDir, 'minio-events.endpoint'), 'utf8')).trim() || undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -153,8 +164,15 @@ export async function startPlatform(
     ingest.on('error', () => undefined);
     if (ingest.status !== 'ready') await new Promise((resolve) => ingest.once('ready', resolve));
     closers.push(async () => ingest.quit().catch(() => ingest.disconnect()));
-    const producer = new Producer(ingest, manifest.functions, keepSeconds);
+    // The ingest connection's errors are answered per request (503); these are logged at debug.
+    const producer = new Producer(ingest, manifest.functions, keepSeconds, (err) =>
+      log.debug({ err: err.message }, 'queue connection error'),
+    );
     closers.push(() => producer.close());
+    // Every trigger hands its events over through this: each is counted by source and outcome.
+    const sink = countingEnqueue(producer, (source, outcome, n) =>
+      metrics.events.inc({ source, outcome }, n),
+    );
 
     let pool: Pool | undefined;
     const metricsPool = { snapshot: () => pool?.snapshot() ?? [] };
@@ -163,7 +181,10 @@ export async function startPlatform(
     });
 
     if (roles.workers) {
-      const reaper = new Reaper(redis, driver, instance, log, () => pool?.snapshot() ?? []);
+      const reaper = new Reaper(redis, driver, instance, log, () => pool?.snapshot() ?? [], {
+        missedHeartbeat: () => metrics.missedHeartbeats.inc(),
+        failure: (op) => metrics.reaperFailures.inc({ op }),
+      });
       await reaper.start();
       closers.push(() => reaper.stop());
       const bundler = new Bundler();
@@ -223,9 +244,21 @@ export async function startPlatform(
     let listener: BucketListener | undefined;
     const bucketTriggers = specs.some((s) => s.triggers.some((t) => t.type === 'bucket'));
     let targetToken: string | undefined;
-    const mode = config.FAAS_BUCKET_EVENTS;
+    const targetEndpoint =
+      roles.listeners && bucketTriggers ? await readTargetEndpoint(config.stateDir) : undefined;
+    const delivery = bucketDelivery({
+      configured: config.FAAS_BUCKET_EVENTS,
+      targetEndpoint,
+      bindHost: config.apiHost,
+      port: config.FAAS_PORT,
+    });
+    if (roles.listeners && bucketTriggers && delivery.fallback) log.warn(delivery.fallback);
+    const mode = delivery.mode;
+    // A fallback lists often: it stands in for the durable queue, and some MinIO builds hold
+    // listen-stream events back in batches.
     const catchUpEvery =
-      config.FAAS_CATCHUP_INTERVAL ?? (mode === 'listen' ? '30s' : mode === 'poll' ? '2s' : undefined);
+      config.FAAS_CATCHUP_INTERVAL ??
+      (mode === 'poll' || delivery.fallback ? '2s' : mode === 'listen' ? '30s' : undefined);
     let catchUp: CatchUp | undefined;
     if (roles.listeners && bucketTriggers && catchUpEvery) {
       const gateway = new S3Gateway(s3);
@@ -233,7 +266,7 @@ export async function startPlatform(
         redis,
         list: (b, p, n) => gateway.list(b, p, n),
         functions: specs,
-        sink: producer,
+        sink,
         logger: log,
       });
       await catchUp.start(parseDuration(catchUpEvery));
@@ -246,9 +279,12 @@ export async function startPlatform(
       listener = new BucketListener({
         client: minioClient(config),
         functions: specs,
-        sink: producer,
+        sink,
         logger: log,
-        onConnect: () => void c?.run().catch(() => undefined),
+        onConnect: () =>
+          void c
+            ?.run()
+            .catch((err: Error) => log.warn({ err: err.message }, 'catch-up after reconnect failed')),
       });
       await listener.start();
       const l = listener;
@@ -259,7 +295,11 @@ export async function startPlatform(
       log.info({ buckets, target: TARGET_ARN }, 'MinIO posts bucket events to /minio/events');
     }
 
-    const waiter = new ResultWaiter(() => redis.duplicate(), records);
+    const waiter = new ResultWaiter(
+      () => redis.duplicate(),
+      records,
+      (err, context) => log.warn({ err: err.message, context }, 'result listener error'),
+    );
     closers.push(() => waiter.close());
     if (roles.api) await Promise.all(specs.map((s) => waiter.watch(s.name)));
     const health = async (): Promise<HealthReport> => {
@@ -271,11 +311,18 @@ export async function startPlatform(
         timed(() => driver.ping()),
       ]);
       const checks: HealthReport['checks'] = { redis: r, minio: m, docker: d };
-      return { ok: r.ok && m.ok && d.ok, checks };
+      // Named buckets stay out of /healthz (it answers without the token): /status has them.
+      if (listener) {
+        const down = Object.values(listener.state()).filter((b) => !b.connected).length;
+        checks.bucketEvents = down
+          ? { ok: false, ms: 0, error: `${down} bucket stream(s) disconnected; see /status` }
+          : { ok: true, ms: 0 };
+      }
+      return { ok: Object.values(checks).every((c) => c.ok), checks };
     };
     const app = createApp({
       functions: manifest.functions,
-      enqueue: producer,
+      enqueue: sink,
       records,
       waiter,
       jobStatus: async (fn, id) => {
@@ -319,15 +366,20 @@ export async function startPlatform(
           return { instances: live.length, byFunction, warm };
         },
         deadLetters: new DeadLetters((fn) => producer.queue(fn), records),
+        bucketEvents: () =>
+          bucketTriggers && roles.listeners
+            ? { mode, fallback: delivery.fallback ?? null, streams: listener?.state() ?? null }
+            : null,
       },
     });
 
     minioTargetRoute(app, {
       token: targetToken,
       functions: specs,
-      enqueue: producer,
+      enqueue: sink,
       logger: log,
       bodyLimit: config.FAAS_BODY_LIMIT,
+      onInvalid: (n) => metrics.events.inc({ source: 'bucket', outcome: 'invalid' }, n),
     });
 
     let port: number | undefined;

@@ -44,8 +44,19 @@ export class Metrics {
   });
   readonly events = new Counter({
     name: 'faas_events_total',
-    help: 'Events accepted by source.',
-    labelNames: ['source'] as const,
+    help: 'Events by source (bucket, webhook, invoke, …) and outcome (queued, unavailable, invalid).',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly missedHeartbeats = new Counter({
+    name: 'faas_heartbeats_missed_total',
+    help: 'Heartbeats this instance could not write (past 10 s without one, other platforms may remove its containers).',
+    registers: [this.registry],
+  });
+  readonly reaperFailures = new Counter({
+    name: 'faas_reaper_failures_total',
+    help: 'Leftover-container sweeps and removals that failed, by operation.',
+    labelNames: ['op'] as const,
     registers: [this.registry],
   });
 

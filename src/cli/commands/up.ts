@@ -3,6 +3,7 @@ import { configWarnings, loadConfig } from '../../config/index.js';
 import { ManifestError, formatProblem } from '../../manifest/errors.js';
 import { loadManifest } from '../../manifest/load.js';
 import { createLogger } from '../../observability/logger.js';
+import { exitOnUnexpected } from '../fatal.js';
 import { manifestPath } from '../manifest-path.js';
 import type { Roles } from '../platform.js';
 
@@ -25,6 +26,7 @@ async function run(cmd: Command, roles: Roles): Promise<void> {
   // Loaded here so that light commands (validate, schema) do not pay for the whole platform.
   const { startPlatform } = await import('../platform.js');
   const platform = await startPlatform(config, manifest, logger, roles, process.env);
+  exitOnUnexpected(logger, () => platform.stop());
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
