@@ -6,7 +6,9 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CodeNotFound, CodeStore, codeHash } from '../../src/deploy/code-store.js';
+import { DeployState, diffVersions, type DeployChange } from '../../src/deploy/state.js';
 import { deployKeys, VersionRegistry, versionDigest } from '../../src/deploy/versions.js';
+import { eventually } from '../helpers/platform.js';
 import { dropBucket } from '../helpers/s3.js';
 import { requireMinio, requireRedis, uniqueName } from '../helpers/services.js';
 
@@ -140,5 +142,79 @@ describe('version registry', () => {
     expect(await registry.rollback('a', 2)).toBe(2);
     expect((await registry.current()).versions.get('a')?.version).toBe(2);
     expect(await redis.sismember(deployKeys(ns).functions, 'a')).toBe(1);
+  });
+});
+
+describe('deploy state', () => {
+  let redis: Redis;
+  const ns = uniqueName('deploystate');
+  const rec = (name: string, hash: string) => ({
+    name,
+    hash,
+    spec: { name },
+    deployedAt: Date.now(),
+    deployedBy: 'test',
+  });
+
+  beforeAll(async () => {
+    redis = await requireRedis();
+  });
+  afterAll(async () => {
+    const keys = await redis.keys(`${ns}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis?.disconnect();
+  });
+
+  it('follows deploys, rollbacks and removals made by another process, each emitted once and in order', async () => {
+    const writer = new VersionRegistry(redis, ns);
+    await writer.deploy([rec('x', codeHash('x1'))], false);
+    const readerConnection = await requireRedis();
+    const reader = new VersionRegistry(readerConnection, ns);
+    const state = await DeployState.start(reader, await requireRedis());
+    const changes: DeployChange[] = [];
+    state.on('change', (c) => changes.push(c));
+    try {
+      expect(state.get('x')?.version).toBe(1);
+      await writer.deploy([rec('x', codeHash('x2')), rec('y', codeHash('y1'))], false);
+      await eventually('the deploy seen', async () => (changes.length >= 1 ? true : undefined), 5000);
+      expect(changes[0]?.added.map((v) => v.spec)).toEqual([{ name: 'y' }]);
+      expect(changes[0]?.changed.map((c) => [c.from.version, c.to.version])).toEqual([[1, 2]]);
+      await writer.rollback('x');
+      await writer.remove('y');
+      await eventually(
+        'rollback and removal seen',
+        async () => (state.get('x')?.version === 1 && !state.get('y') ? true : undefined),
+        5000,
+      );
+      const all = changes.flatMap((c) => [
+        ...c.changed.map((x) => `x ${x.from.version}->${x.to.version}`),
+        ...c.removed.map((r) => `removed ${(r.spec as { name: string }).name}`),
+      ]);
+      expect(all).toEqual(['x 1->2', 'x 2->1', 'removed y']);
+    } finally {
+      await state.close();
+      readerConnection.disconnect();
+    }
+  });
+});
+
+describe('diffVersions', () => {
+  const v = (version: number) => ({ version, hash: 'h', spec: {}, deployedAt: 0, deployedBy: '' });
+  it('tells added, changed and removed functions apart', () => {
+    const before = new Map([
+      ['a', v(1)],
+      ['b', v(1)],
+      ['c', v(2)],
+    ]);
+    const after = new Map([
+      ['a', v(1)],
+      ['b', v(2)],
+      ['d', v(1)],
+    ]);
+    const d = diffVersions(before, after);
+    expect(d.added).toEqual([v(1)]);
+    expect(d.changed).toEqual([{ from: v(1), to: v(2) }]);
+    expect(d.removed).toEqual([v(2)]);
+    expect(diffVersions(after, after)).toEqual({ added: [], changed: [], removed: [] });
   });
 });
