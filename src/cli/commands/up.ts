@@ -1,27 +1,22 @@
 import type { Command } from 'commander';
+import { checkHandlers } from '../../build/check.js';
 import { configWarnings, loadConfig } from '../../config/index.js';
-import { ManifestError, formatProblem } from '../../manifest/errors.js';
 import { loadManifest } from '../../manifest/load.js';
 import { createLogger } from '../../observability/logger.js';
 import { manifestPath } from '../manifest-path.js';
 import type { Roles } from '../platform.js';
 
-/** Runs the platform until SIGINT or SIGTERM; `roles` picks which parts run in this process. */
+/**
+ * Runs the platform until SIGINT or SIGTERM; `roles` picks which parts run in this process.
+ * A bad setting, a manifest or handler `faas validate` would refuse, or a service that does not
+ * answer is thrown before anything starts; the CLI prints it as a user error.
+ */
 async function run(cmd: Command, roles: Roles): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.FAAS_LOG_LEVEL);
   for (const w of configWarnings(config)) logger.warn(w);
-  const file = manifestPath(cmd, process.env);
-  let manifest;
-  try {
-    manifest = await loadManifest(file);
-  } catch (e) {
-    if (!(e instanceof ManifestError)) throw e;
-    for (const p of e.problems) console.error(`${file}: ${formatProblem(p)}`);
-    console.error(`✗ ${file} is invalid: nothing started. Fix it, then check with \`faas validate\`.`);
-    process.exitCode = 1;
-    return;
-  }
+  const manifest = await loadManifest(manifestPath(cmd, process.env));
+  await checkHandlers(manifest);
   // Loaded here so that light commands (validate, schema) do not pay for the whole platform.
   const { startPlatform } = await import('../platform.js');
   const platform = await startPlatform(config, manifest, logger, roles, process.env);
