@@ -13,8 +13,37 @@ export const RESERVED_ENV_PREFIXES = ['FAAS_', 'AWS_'] as const;
 /** A webhook secret is given as the name of the variable holding it. */
 export const SECRET_NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
 
-/** `s3:ObjectCreated:*`, `s3:ObjectRemoved:Delete`. */
-export const EVENT_NAME_PATTERN = /^s3:[A-Za-z]+:(\*|[A-Za-z]+)$/;
+/**
+ * The S3 event names a bucket trigger may name: those AWS S3 and MinIO send when an object is
+ * written or removed, each family with its `*`. Reads (`s3:ObjectAccessed:*`) are left out: a
+ * read does not change the object, so every read of it carries the event id of the first
+ * (bucket, key, version, modification time) and all but the first would be dropped as duplicates.
+ * MinIO's own `PutRetention`, `PutLegalHold` and tagging events are left out for the same reason.
+ */
+export const S3_EVENT_NAMES = [
+  's3:ObjectCreated:*',
+  's3:ObjectCreated:Put',
+  's3:ObjectCreated:Post',
+  's3:ObjectCreated:Copy',
+  's3:ObjectCreated:CompleteMultipartUpload',
+  's3:ObjectRemoved:*',
+  's3:ObjectRemoved:Delete',
+  's3:ObjectRemoved:DeleteMarkerCreated',
+] as const;
+
+/** What is wrong with an S3 event name in a bucket trigger. */
+export function eventNameProblem(name: string): string | undefined {
+  if ((S3_EVENT_NAMES as readonly string[]).includes(name)) return undefined;
+  const known = S3_EVENT_NAMES.join(', ');
+  const meant = S3_EVENT_NAMES.find((n) =>
+    [name, `s3:${name}`].some((x) => x.toLowerCase() === n.toLowerCase()),
+  );
+  if (meant) return `unknown S3 event "${name}" (did you mean "${meant}"?)`;
+  if (/^s3:ObjectAccessed:/i.test(name)) {
+    return `"${name}" is not delivered: every read of an unchanged object has the same event id, so only the first would run; use one of ${known}`;
+  }
+  return `unknown S3 event "${name}"; use one of ${known}`;
+}
 
 /** An HTTP header name (RFC 9110 token). */
 export const HEADER_NAME_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
