@@ -2,6 +2,7 @@
  * The rules for names and paths in a manifest, as pure functions returning what is wrong (or
  * undefined). The schema turns them into problems; nothing here touches the file system.
  */
+import { reservedBy } from '../http/routes.js';
 
 /** A function's name: a DNS label. No dots: invocation ids are `<function>.<id>`. */
 export const FUNCTION_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -49,9 +50,6 @@ export function eventNameProblem(name: string): string | undefined {
 export const HEADER_NAME_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 export const WEBHOOK_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-
-/** First path segments the platform's own HTTP API and services use. */
-export const RESERVED_WEBHOOK_ROOTS = ['functions', 'invocations', 'healthz', 'metrics', 'minio', 'dlq'];
 
 /** `<file without extension>.<export>`: `csv-summary/index.handler`. */
 export const HANDLER_PATTERN = /^(.+)\.([A-Za-z_$][A-Za-z0-9_$]*)$/;
@@ -112,9 +110,10 @@ export function webhookPathProblem(path: string): string | undefined {
   const segments = path.slice(1).split('/');
   if (segments.some((s) => s === '..' || s === '.')) return 'must not contain "." or ".." segments';
   if (segments.some((s) => s === '')) return 'must not contain "//" or end with "/"';
-  const root = segments[0]!.toLowerCase();
-  if (RESERVED_WEBHOOK_ROOTS.includes(root)) {
-    return `/${root} is reserved for the platform (reserved: ${RESERVED_WEBHOOK_ROOTS.map((r) => `/${r}`).join(', ')})`;
+  const route = reservedBy(path);
+  if (route) {
+    const own = route === path ? 'route' : `route ${route}`;
+    return `${path} is reserved for the platform's own ${own}: choose another path, like /hooks${path}`;
   }
   return undefined;
 }
