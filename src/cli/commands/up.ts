@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { checkHandlers } from '../../build/check.js';
-import { configWarnings, loadConfig } from '../../config/index.js';
-import { loadManifest } from '../../manifest/load.js';
-import { createLogger } from '../../observability/logger.js';
 import { manifestPath } from '../manifest-path.js';
 import type { Roles } from '../platform.js';
 
@@ -12,12 +8,19 @@ import type { Roles } from '../platform.js';
  * answer is thrown before anything starts; the CLI prints it as a user error.
  */
 async function run(cmd: Command, roles: Roles): Promise<void> {
+  // Loaded here so that the other verbs (ls, invoke, ...) start without the platform's modules.
+  const [{ checkHandlers }, { configWarnings, loadConfig }, { loadManifest }, { createLogger }] =
+    await Promise.all([
+      import('../../build/check.js'),
+      import('../../config/index.js'),
+      import('../../manifest/load.js'),
+      import('../../observability/logger.js'),
+    ]);
   const config = loadConfig(process.env);
   const logger = createLogger(config.FAAS_LOG_LEVEL);
   for (const w of configWarnings(config)) logger.warn(w);
   const manifest = await loadManifest(manifestPath(cmd, process.env));
   await checkHandlers(manifest);
-  // Loaded here so that light commands (validate, schema) do not pay for the whole platform.
   const { startPlatform } = await import('../platform.js');
   const platform = await startPlatform(config, manifest, logger, roles, process.env);
   let stopping = false;

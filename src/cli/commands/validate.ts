@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { checkHandlers } from '../../build/check.js';
 import { ManifestError, formatProblem } from '../../manifest/errors.js';
-import { manifestJsonSchema } from '../../manifest/json-schema.js';
-import { loadManifest } from '../../manifest/load.js';
 import { manifestPath } from '../manifest-path.js';
 import { where } from '../report.js';
 
@@ -18,6 +15,11 @@ export function validateCommand(program: Command): void {
     .description('check a functions manifest and bundle its handlers, running nothing')
     .action(async (file: string | undefined, _options: unknown, cmd: Command) => {
       const path = manifestPath(cmd, process.env, file);
+      // Loaded here so that the other verbs start without the manifest's schema and esbuild.
+      const [{ loadManifest }, { checkHandlers }] = await Promise.all([
+        import('../../manifest/load.js'),
+        import('../../build/check.js'),
+      ]);
       try {
         const manifest = await loadManifest(path);
         await checkHandlers(manifest);
@@ -43,7 +45,8 @@ export function schemaCommand(program: Command): void {
   program
     .command('schema')
     .description("print the manifest's JSON Schema")
-    .action(() => {
+    .action(async () => {
+      const { manifestJsonSchema } = await import('../../manifest/json-schema.js');
       console.log(JSON.stringify(manifestJsonSchema(), null, 2));
     });
 }
