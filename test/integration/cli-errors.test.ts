@@ -234,6 +234,13 @@ const rows: Row[] = [
     line: MINIO_DOWN,
   })),
   {
+    verb: 'api',
+    why: 'MinIO refusing the keys',
+    args: () => ['api', ...M('good')()],
+    env: () => ({ S3_SECRET_ACCESS_KEY: `wrong-${SUFFIX}` }),
+    line: /^faas: storage at \S+ refused the credentials \(SignatureDoesNotMatch\): set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY to its keys$/,
+  },
+  {
     verb: 'worker',
     why: 'Docker stopped',
     args: () => ['worker', ...M('good')()],
