@@ -152,6 +152,8 @@ export async function startPlatform(
   logger: Logger,
   roles: Roles = { api: true, workers: true, listeners: true },
   secrets: Record<string, string | undefined> = {},
+  /** The bundler that already checked the handlers, so workers reuse its bundles. */
+  bundler = new Bundler(),
 ): Promise<Platform> {
   const instance = config.FAAS_INSTANCE ?? `i${randomBytes(4).toString('hex')}`;
   const log = logger.child({ instance });
@@ -194,7 +196,6 @@ export async function startPlatform(
       const reaper = new Reaper(redis, driver, instance, log, () => pool?.snapshot() ?? []);
       await reaper.start();
       closers.push(() => reaper.stop());
-      const bundler = new Bundler();
       // Bundle every function now: a handler that does not build is reported at start.
       await Promise.all(specs.map((s) => bundler.code(s)));
       pool = new Pool({

@@ -9,8 +9,9 @@ import type { Roles } from '../platform.js';
  */
 async function run(cmd: Command, roles: Roles): Promise<void> {
   // Loaded here so that the other verbs (ls, invoke, ...) start without the platform's modules.
-  const [{ checkHandlers }, { configWarnings, loadConfig }, { loadManifest }, { createLogger }] =
+  const [{ Bundler }, { checkHandlers }, { configWarnings, loadConfig }, { loadManifest }, { createLogger }] =
     await Promise.all([
+      import('../../build/bundle.js'),
       import('../../build/check.js'),
       import('../../config/index.js'),
       import('../../manifest/load.js'),
@@ -20,9 +21,10 @@ async function run(cmd: Command, roles: Roles): Promise<void> {
   const logger = createLogger(config.FAAS_LOG_LEVEL);
   for (const w of configWarnings(config)) logger.warn(w);
   const manifest = await loadManifest(manifestPath(cmd, process.env));
-  await checkHandlers(manifest);
+  const bundler = new Bundler();
+  await checkHandlers(manifest, bundler);
   const { startPlatform } = await import('../platform.js');
-  const platform = await startPlatform(config, manifest, logger, roles, process.env);
+  const platform = await startPlatform(config, manifest, logger, roles, process.env, bundler);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
