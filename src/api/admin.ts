@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { ROUTES } from '../http/routes.js';
 import type { FunctionSpec } from '../manifest/types.js';
 import type { Backlog } from '../queue/backlog.js';
 import type { DeadLetters } from '../queue/dead-letters.js';
@@ -27,7 +28,7 @@ export interface AdminDeps {
  * The caller mounts them behind the bearer token.
  */
 export function adminRoutes(app: Hono, d: AdminDeps): void {
-  app.get('/status', async (c) => {
+  app.get(ROUTES.status, async (c) => {
     const pools = await d.pools();
     const functions = await Promise.all(
       Object.values(d.functions).map(async (f) => ({
@@ -51,25 +52,25 @@ export function adminRoutes(app: Hono, d: AdminDeps): void {
     return fn;
   };
 
-  app.get('/dlq', async (c) => {
+  app.get(ROUTES.dlq, async (c) => {
     const fn = known(c.req.query('function'));
     const names = fn ? [fn] : Object.keys(d.functions);
     return c.json(await d.deadLetters.list(names, Number(c.req.query('limit') ?? 100)));
   });
 
-  app.get('/dlq/:id', async (c) => {
+  app.get(ROUTES.dlqEntry, async (c) => {
     const entry = await d.deadLetters.get(c.req.param('id'));
     if (!entry) throw new HttpError(404, 'not_found', `no dead letter ${c.req.param('id')}`);
     return c.json(entry);
   });
 
-  app.post('/dlq/retry', async (c) => {
+  app.post(ROUTES.dlqRetryAll, async (c) => {
     const fn = known(c.req.query('function'));
     const retried = await d.deadLetters.retryAll(fn ? [fn] : Object.keys(d.functions));
     return c.json({ retried });
   });
 
-  app.post('/dlq/:id/retry', async (c) => {
+  app.post(ROUTES.dlqRetry, async (c) => {
     const ok = await d.deadLetters.retry(c.req.param('id'));
     if (!ok) throw new HttpError(404, 'not_found', `no dead letter ${c.req.param('id')}`);
     return c.json({ retried: [c.req.param('id')] }, 202);

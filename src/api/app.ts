@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { AREAS, ROUTES } from '../http/routes.js';
 import type { FunctionSpec } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Enqueue } from '../queue/enqueue.js';
@@ -61,31 +62,31 @@ export function createApp(d: ApiDeps): Hono {
     throw new HttpError(404, 'not_found', 'no such route');
   });
 
-  app.get('/healthz', async (c) => {
+  app.get(ROUTES.healthz, async (c) => {
     const report = await d.health();
     return c.json({ status: report.ok ? 'ok' : 'degraded', checks: report.checks }, report.ok ? 200 : 503);
   });
-  app.get('/metrics', async (c) => {
+  app.get(ROUTES.metrics, async (c) => {
     const m = await d.metrics();
     return c.body(m.body, 200, { 'Content-Type': m.contentType });
   });
 
   if (d.rateLimit) {
     const limit = rateLimit(d.rateLimit);
-    app.use('/functions/*', limit);
+    app.use(AREAS.functions, limit);
     for (const spec of Object.values(d.functions)) {
       for (const t of spec.triggers) if (t.type === 'webhook') app.use(t.path, limit);
     }
   }
 
   const admin = bearerAuth(d.token);
-  app.use('/functions', admin);
-  app.use('/functions/*', admin);
-  app.use('/invocations/*', admin);
-  for (const path of ['/status', '/dlq', '/dlq/*']) app.use(path, admin);
+  app.use(ROUTES.functions, admin);
+  app.use(AREAS.functions, admin);
+  app.use(AREAS.invocations, admin);
+  for (const path of [ROUTES.status, ROUTES.dlq, AREAS.dlq]) app.use(path, admin);
   if (d.admin) adminRoutes(app, d.admin);
 
-  app.get('/functions', (c) =>
+  app.get(ROUTES.functions, (c) =>
     c.json(
       Object.values(d.functions).map((f) => ({
         name: f.name,
@@ -105,7 +106,7 @@ export function createApp(d: ApiDeps): Hono {
 
   // Counted as the body streams in (or refused by its Content-Length), never buffered whole first.
   const invokeBodyLimit = limitBody(d.bodyLimit);
-  app.post('/functions/:name/invoke', invokeBodyLimit, async (c) => {
+  app.post(ROUTES.invoke, invokeBodyLimit, async (c) => {
     const name = c.req.param('name');
     const spec = d.functions[name];
     if (!spec) throw new HttpError(404, 'not_found', `no function named ${name}`);
@@ -144,7 +145,7 @@ export function createApp(d: ApiDeps): Hono {
     );
   });
 
-  app.get('/invocations/:id', async (c) => {
+  app.get(ROUTES.invocation, async (c) => {
     const id = c.req.param('id');
     const fn = functionOfInvocation(id);
     if (!fn) throw new HttpError(404, 'not_found', `no invocation ${id}`);

@@ -36,7 +36,9 @@ import { BucketListener } from '../triggers/bucket/listener.js';
 import { configureTargets, minioTargetRoute, TARGET_ARN } from '../triggers/bucket/target.js';
 import { bucketDelivery } from '../triggers/bucket/delivery.js';
 import { parseDuration } from '../util/duration.js';
+import { UserError } from '../util/user-error.js';
 import { FunctionWorker } from '../worker/worker.js';
+import { checkDocker, checkRedis, checkStorage } from './preflight.js';
 
 export interface Roles {
   api: boolean;
@@ -62,8 +64,9 @@ async function readTargetToken(stateDir: string): Promise<string> {
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch {
-    throw new Error(
-      `no token for MinIO's bucket-event target: set FAAS_MINIO_EVENTS_TOKEN or run \`npm run services:up\` (it writes ${file})`,
+    throw new UserError(
+      "no token for MinIO's bucket-event target",
+      `set FAAS_MINIO_EVENTS_TOKEN or run \`npm run services:up\` (it writes ${file})`,
     );
   }
 }
@@ -75,6 +78,30 @@ async function readTargetEndpoint(stateDir: string): Promise<string | undefined>
   } catch {
     return undefined;
   }
+}
+
+/** Refuses to start when a service this process needs does not answer; nothing is started yet. */
+async function preflight(config: Config, roles: Roles): Promise<void> {
+  await checkRedis(config.REDIS_URL);
+  const s3 = s3Client(config);
+  try {
+    await checkStorage(s3, config.S3_ENDPOINT);
+  } finally {
+    s3.destroy();
+  }
+  if (roles.workers) await checkDocker(new Docker());
+}
+
+/** The API's port cannot be had: say which and what to do. */
+function listenError(err: NodeJS.ErrnoException, config: Config): Error {
+  const at = `${config.apiHost}:${config.FAAS_PORT}`;
+  if (err.code === 'EADDRINUSE')
+    return new UserError(`${at} is in use`, 'stop what listens there, or set FAAS_PORT');
+  if (err.code === 'EACCES')
+    return new UserError(`no permission to listen on ${at}`, 'set FAAS_PORT above 1023');
+  if (err.code === 'EADDRNOTAVAIL')
+    return new UserError(`${config.apiHost} is not an address of this host`, 'fix FAAS_HOST');
+  return err;
 }
 
 /** Default container cap: half the host's memory in 128 MiB containers, at most 64. */
@@ -136,12 +163,15 @@ export async function startPlatform(
   logger: Logger,
   roles: Roles = { api: true, workers: true, listeners: true },
   secrets: Record<string, string | undefined> = {},
+  /** The bundler that already checked the handlers, so workers reuse its bundles. */
+  bundler = new Bundler(),
 ): Promise<Platform> {
   const instance = config.FAAS_INSTANCE ?? `i${randomBytes(4).toString('hex')}`;
   const log = logger.child({ instance });
   const specs = Object.values(manifest.functions);
   const keepSeconds = Math.round(parseDuration(config.FAAS_INVOCATION_TTL) / 1000);
 
+  await preflight(config, roles);
   const redis = connectRedis(config.REDIS_URL);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const closers: Array<() => Promise<unknown>> = [async () => redis.quit().catch(() => redis.disconnect())];
@@ -187,7 +217,6 @@ export async function startPlatform(
       });
       await reaper.start();
       closers.push(() => reaper.stop());
-      const bundler = new Bundler();
       // Bundle every function now: a handler that does not build is reported at start.
       await Promise.all(specs.map((s) => bundler.code(s)));
       pool = new Pool({
@@ -388,7 +417,7 @@ export async function startPlatform(
         const s = serve({ fetch: app.fetch, port: config.FAAS_PORT, hostname: config.apiHost }, () =>
           resolve(s),
         );
-        s.once('error', reject);
+        s.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config)));
       });
       const address = server.address();
       port = typeof address === 'object' && address ? address.port : config.FAAS_PORT;

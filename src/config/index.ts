@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../util/duration.js';
+import { UserError } from '../util/user-error.js';
 
 /** A decimal whole number written as digits only (no blanks, hex or exponents). */
 const wholeNumber = z.string().regex(/^\d+$/, 'a whole number').transform(Number);
@@ -10,8 +11,8 @@ const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 500ms, 3
 
 /** The platform's settings, read from environment variables in one place (see README). */
 export const configSchema = z.object({
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  S3_ENDPOINT: z.string().url().default('http://127.0.0.1:9000'),
+  REDIS_URL: z.string().url('a URL such as redis://127.0.0.1:6379').default('redis://127.0.0.1:6379'),
+  S3_ENDPOINT: z.string().url('a URL such as http://127.0.0.1:9000').default('http://127.0.0.1:9000'),
   S3_ACCESS_KEY_ID: z.string().min(1).default('minioadmin'),
   S3_SECRET_ACCESS_KEY: z.string().min(1).default('minioadmin'),
   S3_REGION: z.string().min(1).default('us-east-1'),
@@ -26,7 +27,7 @@ export const configSchema = z.object({
   FAAS_RUNTIME_IMAGE: z.string().optional(),
   FAAS_INSTANCE: z
     .string()
-    .regex(/^[a-z0-9-]{1,40}$/)
+    .regex(/^[a-z0-9-]{1,40}$/, 'up to 40 lowercase letters, digits and -')
     .optional(),
   FAAS_PREWARM: wholeNumber.pipe(z.number().max(64)).default(1),
   FAAS_MAX_CONTAINERS: wholeNumber.pipe(z.number().min(1)).optional(),
@@ -64,21 +65,49 @@ export const configSchema = z.object({
   /** OCI runtime for function containers (e.g. `runsc` for gVisor); Docker's default when unset. */
   FAAS_OCI_RUNTIME: z
     .string()
-    .regex(/^[\w.-]+$/)
+    .regex(/^[\w.-]+$/, 'a runtime name such as runsc')
     .optional(),
   /** Docker network for functions with `network: outbound` (created by the operator). */
   FAAS_OUTBOUND_NETWORK: z
     .string()
-    .regex(/^[\w.-]+$/)
+    .regex(/^[\w.-]+$/, 'a Docker network name')
     .default('faas-outbound'),
   FAAS_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
 export type Config = z.infer<typeof configSchema> & { stateDir: string; apiHost: string };
 
-/** Thrown for a setting that cannot be used; the message names the variable. */
-export class ConfigError extends Error {
+/** Thrown for a setting that cannot be used; the one-line message names each variable. */
+export class ConfigError extends UserError {
   override name = 'ConfigError';
+}
+
+/** Variables whose values are never repeated in an error message. */
+const SECRET_SETTINGS = new Set(['S3_SECRET_ACCESS_KEY', 'FAAS_API_TOKEN', 'FAAS_MINIO_EVENTS_TOKEN']);
+
+/** Zod's messages, reworded as what the variable must be. */
+const settingMessages: z.core.$ZodErrorMap = (iss) => {
+  switch (iss.code) {
+    case 'invalid_format':
+      return iss.format === 'url' ? 'a URL' : undefined;
+    case 'invalid_value':
+      return `one of: ${iss.values.join(', ')}`;
+    case 'too_small':
+      return `at least ${String(iss.minimum)}`;
+    case 'too_big':
+      return `at most ${String(iss.maximum)}`;
+    case 'invalid_type':
+      return iss.expected === 'number' || iss.expected === 'int' ? 'a whole number' : undefined;
+    default:
+      return undefined;
+  }
+};
+
+/** `FAAS_PORT="abc" must be a whole number`, without the value of a secret. */
+function settingProblem(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const name = String(issue.path[0]);
+  const value = SECRET_SETTINGS.has(name) ? '' : `=${JSON.stringify(env[name])}`;
+  return `${name}${value} must be ${issue.message}`;
 }
 
 const LOOPBACK = /^(https?:\/\/)?(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
@@ -97,10 +126,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     Object.fromEntries(
       Object.entries(env).filter(([k, v]) => k in configSchema.shape && v !== undefined && v.trim() !== ''),
     ),
+    { error: settingMessages },
   );
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+    const problems = parsed.error.issues.map((i) => settingProblem(i, env));
+    throw new ConfigError(
+      `invalid setting${problems.length === 1 ? '' : 's'}: ${problems.join('; ')}`,
+      `fix ${problems.length === 1 ? 'it' : 'them'}, or unset ${problems.length === 1 ? 'it' : 'them'} for the default (README, Configuration)`,
+    );
   }
   const c = parsed.data;
   const stateDir =
@@ -108,7 +141,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // Without a token the API would be open to anyone who can reach it: keep it on loopback.
   const apiHost = c.FAAS_HOST ?? (c.FAAS_API_TOKEN ? '0.0.0.0' : '127.0.0.1');
   if (!c.FAAS_API_TOKEN && !['127.0.0.1', '::1', 'localhost'].includes(apiHost)) {
-    throw new ConfigError(`FAAS_HOST=${apiHost} exposes the API beyond loopback: set FAAS_API_TOKEN too`);
+    throw new ConfigError(`FAAS_HOST=${apiHost} exposes the API beyond loopback`, 'set FAAS_API_TOKEN too');
   }
   return { ...c, stateDir, apiHost };
 }

@@ -62,15 +62,13 @@ export const memory = z
   })
   .meta({ pattern: SIZE_PATTERN.source });
 
-/** A string checked by a rule from rules.ts; `pattern` only guides editors. */
-export function ruled(rule: (s: string) => string | undefined, pattern: string) {
-  return z
-    .string()
-    .superRefine((s, ctx) => {
-      const problem = rule(s);
-      if (problem) ctx.addIssue(problem);
-    })
-    .meta({ pattern });
+/** A string checked by a rule from rules.ts; `pattern`, when given, only guides editors. */
+export function ruled(rule: (s: string) => string | undefined, pattern?: string) {
+  const checked = z.string().superRefine((s, ctx) => {
+    const problem = rule(s);
+    if (problem) ctx.addIssue(problem);
+  });
+  return pattern === undefined ? checked : checked.meta({ pattern });
 }
 
 /** An S3 bucket name. */

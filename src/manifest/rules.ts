@@ -2,6 +2,7 @@
  * The rules for names and paths in a manifest, as pure functions returning what is wrong (or
  * undefined). The schema turns them into problems; nothing here touches the file system.
  */
+import { reservedBy } from '../http/routes.js';
 
 /** A function's name: a DNS label. No dots: invocation ids are `<function>.<id>`. */
 export const FUNCTION_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -13,16 +14,42 @@ export const RESERVED_ENV_PREFIXES = ['FAAS_', 'AWS_'] as const;
 /** A webhook secret is given as the name of the variable holding it. */
 export const SECRET_NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
 
-/** `s3:ObjectCreated:*`, `s3:ObjectRemoved:Delete`. */
-export const EVENT_NAME_PATTERN = /^s3:[A-Za-z]+:(\*|[A-Za-z]+)$/;
+/**
+ * The S3 event names a bucket trigger may name: those AWS S3 and MinIO send when an object is
+ * written or removed, each family with its `*`. Reads (`s3:ObjectAccessed:*`) are left out: a
+ * read does not change the object, so every read of it carries the event id of the first
+ * (bucket, key, version, modification time) and all but the first would be dropped as duplicates.
+ * MinIO's own `PutRetention`, `PutLegalHold` and tagging events are left out for the same reason.
+ */
+export const S3_EVENT_NAMES = [
+  's3:ObjectCreated:*',
+  's3:ObjectCreated:Put',
+  's3:ObjectCreated:Post',
+  's3:ObjectCreated:Copy',
+  's3:ObjectCreated:CompleteMultipartUpload',
+  's3:ObjectRemoved:*',
+  's3:ObjectRemoved:Delete',
+  's3:ObjectRemoved:DeleteMarkerCreated',
+] as const;
+
+/** What is wrong with an S3 event name in a bucket trigger. */
+export function eventNameProblem(name: string): string | undefined {
+  if ((S3_EVENT_NAMES as readonly string[]).includes(name)) return undefined;
+  const known = S3_EVENT_NAMES.join(', ');
+  const meant = S3_EVENT_NAMES.find((n) =>
+    [name, `s3:${name}`].some((x) => x.toLowerCase() === n.toLowerCase()),
+  );
+  if (meant) return `unknown S3 event "${name}" (did you mean "${meant}"?)`;
+  if (/^s3:ObjectAccessed:/i.test(name)) {
+    return `"${name}" is not delivered: every read of an unchanged object has the same event id, so only the first would run; use one of ${known}`;
+  }
+  return `unknown S3 event "${name}"; use one of ${known}`;
+}
 
 /** An HTTP header name (RFC 9110 token). */
 export const HEADER_NAME_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 export const WEBHOOK_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-
-/** First path segments the platform's own HTTP API and services use. */
-export const RESERVED_WEBHOOK_ROOTS = ['functions', 'invocations', 'healthz', 'metrics', 'minio', 'dlq'];
 
 /** `<file without extension>.<export>`: `csv-summary/index.handler`. */
 export const HANDLER_PATTERN = /^(.+)\.([A-Za-z_$][A-Za-z0-9_$]*)$/;
@@ -83,9 +110,10 @@ export function webhookPathProblem(path: string): string | undefined {
   const segments = path.slice(1).split('/');
   if (segments.some((s) => s === '..' || s === '.')) return 'must not contain "." or ".." segments';
   if (segments.some((s) => s === '')) return 'must not contain "//" or end with "/"';
-  const root = segments[0]!.toLowerCase();
-  if (RESERVED_WEBHOOK_ROOTS.includes(root)) {
-    return `/${root} is reserved for the platform (reserved: ${RESERVED_WEBHOOK_ROOTS.map((r) => `/${r}`).join(', ')})`;
+  const route = reservedBy(path);
+  if (route) {
+    const own = route === path ? 'route' : `route ${route}`;
+    return `${path} is reserved for the platform's own ${own}: choose another path, like /hooks${path}`;
   }
   return undefined;
 }

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { always, bucketName, ruled } from './fields.js';
 import {
-  EVENT_NAME_PATTERN,
   HEADER_NAME_PATTERN,
+  S3_EVENT_NAMES,
   SECRET_NAME_PATTERN,
   WEBHOOK_METHODS,
+  eventNameProblem,
   webhookPathProblem,
 } from './rules.js';
 
@@ -12,7 +13,7 @@ export const bucketTrigger = z
   .strictObject({
     bucket: bucketName.describe('The bucket whose events run the function'),
     events: z
-      .array(z.string().regex(EVENT_NAME_PATTERN, 'must be an S3 event name such as s3:ObjectCreated:*'))
+      .array(ruled(eventNameProblem).meta({ enum: [...S3_EVENT_NAMES] }))
       .min(1)
       .default(['s3:ObjectCreated:*'])
       .describe('S3 event names; a trailing * matches every event of that kind'),

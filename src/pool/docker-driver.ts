@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import { RUNTIME_BUNDLE_LABEL, runtimeBundleSha } from './image.js';
 import type { ContainerDriver, ContainerLimits, ContainerSpec, ExitInfo } from './driver.js';
+import { UserError } from '../util/user-error.js';
 
 /** Where the runtime socket directory appears inside the container. */
 const SOCKET_MOUNT = '/run/faas';
@@ -132,8 +133,9 @@ export class DockerDriver implements ContainerDriver {
         .getImage(override)
         .inspect()
         .catch(() => {
-          throw new Error(
+          throw new UserError(
             `runtime image ${override} (FAAS_RUNTIME_IMAGE) does not exist on this Docker engine`,
+            'build or load it there, or unset FAAS_RUNTIME_IMAGE',
           );
         });
       return override;
@@ -146,8 +148,9 @@ export class DockerDriver implements ContainerDriver {
       .map((i) => i.Labels?.['faas.runtime.tag'])
       .find((t) => t !== undefined && images.some((i) => i.RepoTags?.includes(t)));
     if (!tag) {
-      throw new Error(
-        'no runtime image matches this build: run `npm run services:up` (or `npm run runtime:image`)',
+      throw new UserError(
+        'no runtime image matches this build',
+        'run `npm run services:up` (or `npm run runtime:image`)',
       );
     }
     return tag;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { UserError } from '../util/user-error.js';
 
 /** The bundled in-container runtime, built by `npm run build` next to this module's output. */
 export const RUNTIME_BUNDLE = fileURLToPath(new URL('../../dist/runtime/runtime.mjs', import.meta.url));
@@ -18,8 +19,9 @@ export async function runtimeBundleSha(bundle = RUNTIME_BUNDLE): Promise<string>
       .update(await readFile(bundle))
       .digest('hex');
   } catch {
-    throw new Error(
-      `runtime bundle ${bundle} is missing: run \`npm run build\` (or \`npm run services:up\`)`,
+    throw new UserError(
+      `runtime bundle ${bundle} is missing`,
+      'run `npm run build` (or `npm run services:up`)',
     );
   }
 }

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
+import { UserError } from '../util/user-error.js';
 
 /** Raised when Redis would lose queued jobs under memory pressure. */
-export class EvictingRedis extends Error {
+export class EvictingRedis extends UserError {
   override name = 'EvictingRedis';
 }
 

@@ -82,20 +82,28 @@ describe('loadConfig refuses invalid values, naming the variable', () => {
     [{ FAAS_LOG_LEVEL: 'verbose' }, 'FAAS_LOG_LEVEL'],
   ];
 
-  it.each(cases)('%j names %s', (env, variable) => {
+  it.each(cases)('%j names %s, on one line', (env, variable) => {
     const e = refusal(env);
-    expect(e.message).toContain(`  ${variable}: `);
+    expect(e.message).toMatch(new RegExp(`\\b${variable}(="[^"]*")? must be `));
+    expect(e.message).not.toContain('\n');
     expect(e.name).toBe('ConfigError');
+  });
+
+  it('never repeats the value of a secret', () => {
+    const e = refusal({ FAAS_API_TOKEN: 'hunter2 x' });
+    expect(e.message).not.toContain('hunter2');
   });
 
   it('lists every invalid variable at once', () => {
     const e = refusal({ FAAS_PORT: 'abc', REDIS_URL: 'nonsense' });
-    expect(e.message).toMatch(/FAAS_PORT: /);
-    expect(e.message).toMatch(/REDIS_URL: /);
+    expect(e.message).toMatch(/FAAS_PORT="abc" must be a whole number/);
+    expect(e.message).toMatch(/REDIS_URL="nonsense" must be a URL/);
   });
 
   it('says what the token needs', () => {
-    expect(refusal({ FAAS_API_TOKEN: 'short' }).message).toContain('FAAS_API_TOKEN: at least 16 characters');
+    expect(refusal({ FAAS_API_TOKEN: 'short' }).message).toContain(
+      'FAAS_API_TOKEN must be at least 16 characters',
+    );
   });
 });
 

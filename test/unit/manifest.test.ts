@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManifestError, type Problem } from '../../src/manifest/errors.js';
 import { manifestJsonSchema } from '../../src/manifest/json-schema.js';
 import { loadManifest, parseManifest } from '../../src/manifest/load.js';
+import { S3_EVENT_NAMES } from '../../src/manifest/rules.js';
 import type { FunctionSpec } from '../../src/manifest/types.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -167,7 +168,43 @@ describe('an invalid manifest is refused with the path of each problem', () => {
       'webhook path under the API',
       fn('triggers:\n  - webhook: { path: /functions/x }'),
       'functions.x.triggers[0].webhook.path',
-      '/functions is reserved for the platform',
+      "/functions/x is reserved for the platform's own route /functions/*",
+    ],
+    [
+      'webhook path of an admin route',
+      fn('triggers:\n  - webhook: { path: /status }'),
+      'functions.x.triggers[0].webhook.path',
+      "/status is reserved for the platform's own route: choose another path, like /hooks/status",
+    ],
+    [
+      'webhook path of the invoke route',
+      fn('triggers:\n  - webhook: { path: /functions/x/invoke }'),
+      'functions.x.triggers[0].webhook.path',
+      "/functions/x/invoke is reserved for the platform's own route /functions/:name/invoke",
+    ],
+    [
+      'webhook path of the console',
+      fn('triggers:\n  - webhook: { path: /ui }'),
+      'functions.x.triggers[0].webhook.path',
+      "/ui is reserved for the platform's own route",
+    ],
+    [
+      'webhook path under the console',
+      fn('triggers:\n  - webhook: { path: /ui/functions/x }'),
+      'functions.x.triggers[0].webhook.path',
+      "/ui/functions/x is reserved for the platform's own route /ui/*",
+    ],
+    [
+      "webhook path of MinIO's event route",
+      fn('triggers:\n  - webhook: { path: /minio/events }'),
+      'functions.x.triggers[0].webhook.path',
+      "/minio/events is reserved for the platform's own route",
+    ],
+    [
+      'webhook path of a route in other case',
+      fn('triggers:\n  - webhook: { path: /Healthz }'),
+      'functions.x.triggers[0].webhook.path',
+      "/Healthz is reserved for the platform's own route /healthz",
     ],
     [
       'webhook path with ..',
@@ -206,10 +243,34 @@ describe('an invalid manifest is refused with the path of each problem', () => {
       'must be a bucket trigger',
     ],
     [
-      'event name',
+      'unknown event name',
+      fn('triggers:\n  - bucket: uploads\n    events: ["s3:Bogus:*"]'),
+      'functions.x.triggers[0].events[0]',
+      'unknown S3 event "s3:Bogus:*"; use one of s3:ObjectCreated:*, s3:ObjectCreated:Put,',
+    ],
+    [
+      'event name without its kind',
       fn('triggers:\n  - bucket: uploads\n    events: [s3:ObjectCreated]'),
       'functions.x.triggers[0].events[0]',
-      'must be an S3 event name',
+      'unknown S3 event "s3:ObjectCreated"; use one of',
+    ],
+    [
+      'event name in the wrong case',
+      fn('triggers:\n  - bucket: uploads\n    events: ["s3:objectcreated:put"]'),
+      'functions.x.triggers[0].events[0]',
+      '(did you mean "s3:ObjectCreated:Put"?)',
+    ],
+    [
+      'event name without s3:',
+      fn('triggers:\n  - bucket: uploads\n    events: ["s3:ObjectCreated:*", "ObjectRemoved:*"]'),
+      'functions.x.triggers[0].events[1]',
+      '(did you mean "s3:ObjectRemoved:*"?)',
+    ],
+    [
+      'read events, which are not delivered',
+      fn('triggers:\n  - bucket: uploads\n    events: ["s3:ObjectAccessed:*"]'),
+      'functions.x.triggers[0].events[0]',
+      '"s3:ObjectAccessed:*" is not delivered',
     ],
     ['network', fn('network: internet'), 'functions.x.network', 'must be one of: none, outbound'],
     [
@@ -384,6 +445,12 @@ functions:
         { type: 'webhook', path: '/hooks/csv/ping', methods: ['POST'], mode: 'async' },
       ],
     });
+  });
+
+  it('accepts every S3 event name the platform delivers', () => {
+    const events = S3_EVENT_NAMES.map((e) => JSON.stringify(e)).join(', ');
+    const spec = parse(fn(`triggers:\n  - bucket: uploads\n    events: [${events}]`)).functions.x;
+    expect(spec?.triggers[0]).toMatchObject({ events: [...S3_EVENT_NAMES] });
   });
 
   it('may declare no functions', () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ApiClient, run } from '../client.js';
+import { ApiClient } from '../client.js';
 
 interface Invocation {
   id: string;
@@ -17,21 +17,19 @@ export function logsCommand(program: Command): void {
   program
     .command('logs <invocation-id>')
     .description("print an invocation's status and logs")
-    .action((id: string) =>
-      run(async () => {
-        const inv = await ApiClient.fromEnv(process.env).json<Invocation>(
-          'GET',
-          `/invocations/${encodeURIComponent(id)}`,
-        );
-        const t = inv.timings;
-        console.error(
-          `${inv.id} ${inv.function}: ${inv.status}, attempt ${inv.attempts}` +
-            (t.durationMs !== undefined ? `, ran ${t.durationMs} ms after waiting ${t.queueWaitMs} ms` : '') +
-            (inv.cold ? ', cold start' : '') +
-            (inv.error ? `\n  ${inv.error.kind}: ${inv.error.message}` : ''),
-        );
-        for (const l of inv.logs)
-          console.log(`${new Date(l.ts).toISOString()} ${l.level.toUpperCase().padEnd(5)} ${l.msg}`);
-      }),
-    );
+    .action(async (id: string) => {
+      const inv = await ApiClient.fromEnv(process.env).json<Invocation>(
+        'GET',
+        `/invocations/${encodeURIComponent(id)}`,
+      );
+      const t = inv.timings;
+      console.error(
+        `${inv.id} ${inv.function}: ${inv.status}, attempt ${inv.attempts}` +
+          (t.durationMs !== undefined ? `, ran ${t.durationMs} ms after waiting ${t.queueWaitMs} ms` : '') +
+          (inv.cold ? ', cold start' : '') +
+          (inv.error ? `\n  ${inv.error.kind}: ${inv.error.message}` : ''),
+      );
+      for (const l of inv.logs)
+        console.log(`${new Date(l.ts).toISOString()} ${l.level.toUpperCase().padEnd(5)} ${l.msg}`);
+    });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ApiClient, run } from '../client.js';
+import { ApiClient } from '../client.js';
 
 interface FunctionRow {
   name: string;
@@ -22,22 +22,20 @@ export function lsCommand(program: Command): void {
   program
     .command('ls')
     .description('list the functions and their triggers')
-    .action(() =>
-      run(async () => {
-        const rows = await ApiClient.fromEnv(process.env).json<FunctionRow[]>('GET', '/functions');
-        for (const f of rows) {
-          const triggers = f.triggers
-            .map((t) =>
-              t.type === 'bucket'
-                ? `s3://${t.bucket}/${t.prefix ?? ''}*${t.suffix ?? ''}`
-                : `${t.methods?.join('|')} ${t.path}`,
-            )
-            .join(', ');
-          console.log(
-            `${f.name.padEnd(24)} ${f.handler.padEnd(32)} ${String(f.timeoutMs / 1000).padStart(4)}s ` +
-              `${String(Math.round(f.memoryBytes / 1048576)).padStart(5)}Mi  scale ${f.scale.min}-${f.scale.max}  ${triggers || '-'}`,
-          );
-        }
-      }),
-    );
+    .action(async () => {
+      const rows = await ApiClient.fromEnv(process.env).json<FunctionRow[]>('GET', '/functions');
+      for (const f of rows) {
+        const triggers = f.triggers
+          .map((t) =>
+            t.type === 'bucket'
+              ? `s3://${t.bucket}/${t.prefix ?? ''}*${t.suffix ?? ''}`
+              : `${t.methods?.join('|')} ${t.path}`,
+          )
+          .join(', ');
+        console.log(
+          `${f.name.padEnd(24)} ${f.handler.padEnd(32)} ${String(f.timeoutMs / 1000).padStart(4)}s ` +
+            `${String(Math.round(f.memoryBytes / 1048576)).padStart(5)}Mi  scale ${f.scale.min}-${f.scale.max}  ${triggers || '-'}`,
+        );
+      }
+    });
 }

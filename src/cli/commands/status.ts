@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ApiClient, run } from '../client.js';
+import { ApiClient } from '../client.js';
 
 interface Status {
   instances: number;
@@ -33,19 +33,17 @@ export function statusCommand(program: Command): void {
     .description('show functions, their backlog and container pools (refreshing)')
     .option('--once', 'print once and exit')
     .option('-i, --interval <ms>', 'refresh interval', '1000')
-    .action((o: { once?: boolean; interval: string }) =>
-      run(async () => {
-        const client = ApiClient.fromEnv(process.env);
-        const once = o.once || !process.stdout.isTTY;
-        for (;;) {
-          const text = render(await client.json<Status>('GET', '/status'));
-          if (once) {
-            console.log(text);
-            return;
-          }
-          process.stdout.write(`\x1b[H\x1b[2J${new Date().toISOString()}  (Ctrl-C to quit)\n${text}\n`);
-          await new Promise((r) => setTimeout(r, Number(o.interval)));
+    .action(async (o: { once?: boolean; interval: string }) => {
+      const client = ApiClient.fromEnv(process.env);
+      const once = o.once || !process.stdout.isTTY;
+      for (;;) {
+        const text = render(await client.json<Status>('GET', '/status'));
+        if (once) {
+          console.log(text);
+          return;
         }
-      }),
-    );
+        process.stdout.write(`\x1b[H\x1b[2J${new Date().toISOString()}  (Ctrl-C to quit)\n${text}\n`);
+        await new Promise((r) => setTimeout(r, Number(o.interval)));
+      }
+    });
 }

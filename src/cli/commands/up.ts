@@ -1,31 +1,31 @@
 import type { Command } from 'commander';
-import { configWarnings, loadConfig } from '../../config/index.js';
-import { ManifestError, formatProblem } from '../../manifest/errors.js';
-import { loadManifest } from '../../manifest/load.js';
-import { createLogger } from '../../observability/logger.js';
 import { exitOnUnexpected } from '../fatal.js';
 import { manifestPath } from '../manifest-path.js';
 import type { Roles } from '../platform.js';
 
-/** Runs the platform until SIGINT or SIGTERM; `roles` picks which parts run in this process. */
+/**
+ * Runs the platform until SIGINT or SIGTERM; `roles` picks which parts run in this process.
+ * A bad setting, a manifest or handler `faas validate` would refuse, or a service that does not
+ * answer is thrown before anything starts; the CLI prints it as a user error.
+ */
 async function run(cmd: Command, roles: Roles): Promise<void> {
+  // Loaded here so that the other verbs (ls, invoke, ...) start without the platform's modules.
+  const [{ Bundler }, { checkHandlers }, { configWarnings, loadConfig }, { loadManifest }, { createLogger }] =
+    await Promise.all([
+      import('../../build/bundle.js'),
+      import('../../build/check.js'),
+      import('../../config/index.js'),
+      import('../../manifest/load.js'),
+      import('../../observability/logger.js'),
+    ]);
   const config = loadConfig(process.env);
   const logger = createLogger(config.FAAS_LOG_LEVEL);
   for (const w of configWarnings(config)) logger.warn(w);
-  const file = manifestPath(cmd, process.env);
-  let manifest;
-  try {
-    manifest = await loadManifest(file);
-  } catch (e) {
-    if (!(e instanceof ManifestError)) throw e;
-    for (const p of e.problems) console.error(`${file}: ${formatProblem(p)}`);
-    console.error(`✗ ${file} is invalid: nothing started. Fix it, then check with \`faas validate\`.`);
-    process.exitCode = 1;
-    return;
-  }
-  // Loaded here so that light commands (validate, schema) do not pay for the whole platform.
+  const manifest = await loadManifest(manifestPath(cmd, process.env));
+  const bundler = new Bundler();
+  await checkHandlers(manifest, bundler);
   const { startPlatform } = await import('../platform.js');
-  const platform = await startPlatform(config, manifest, logger, roles, process.env);
+  const platform = await startPlatform(config, manifest, logger, roles, process.env, bundler);
   exitOnUnexpected(logger, () => platform.stop());
   let stopping = false;
   const shutdown = (signal: string) => {

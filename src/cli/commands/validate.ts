@@ -1,22 +1,28 @@
 import type { Command } from 'commander';
-import { ManifestError, type Problem, formatProblem } from '../../manifest/errors.js';
-import { manifestJsonSchema } from '../../manifest/json-schema.js';
-import { loadManifest } from '../../manifest/load.js';
+import { ManifestError, formatProblem } from '../../manifest/errors.js';
 import { manifestPath } from '../manifest-path.js';
+import { where } from '../report.js';
 
 /**
- * `faas validate [file]`: checks a manifest and its handler files without running anything.
+ * `faas validate [file]`: checks a manifest, and bundles each handler as `faas up` would (an
+ * import that does not resolve, a syntax error, a missing export), without running anything.
  * Prints one line per problem, `file:line:column: path: message`, and exits 1 if there is any.
  * @example validateCommand(program); // faas validate functions/manifest.yaml
  */
 export function validateCommand(program: Command): void {
   program
     .command('validate [file]')
-    .description('check a functions manifest and its handler files')
+    .description('check a functions manifest and bundle its handlers, running nothing')
     .action(async (file: string | undefined, _options: unknown, cmd: Command) => {
       const path = manifestPath(cmd, process.env, file);
+      // Loaded here so that the other verbs start without the manifest's schema and esbuild.
+      const [{ loadManifest }, { checkHandlers }] = await Promise.all([
+        import('../../manifest/load.js'),
+        import('../../build/check.js'),
+      ]);
       try {
         const manifest = await loadManifest(path);
+        await checkHandlers(manifest);
         const names = Object.keys(manifest.functions);
         const count = `${names.length} function${names.length === 1 ? '' : 's'}`;
         console.log(`✓ ${path}: ${count}${names.length > 0 ? ` (${names.join(', ')})` : ''}`);
@@ -39,11 +45,8 @@ export function schemaCommand(program: Command): void {
   program
     .command('schema')
     .description("print the manifest's JSON Schema")
-    .action(() => {
+    .action(async () => {
+      const { manifestJsonSchema } = await import('../../manifest/json-schema.js');
       console.log(JSON.stringify(manifestJsonSchema(), null, 2));
     });
-}
-
-function where(file: string, p: Problem): string {
-  return p.line === undefined ? `${file}:` : `${file}:${p.line}:${p.column ?? 1}:`;
 }

@@ -3,9 +3,11 @@ import * as Minio from 'minio';
 import { safeEqual } from '../../api/auth.js';
 import { limitBody } from '../../api/body-limit.js';
 import { HttpError } from '../../api/errors.js';
+import { ROUTES } from '../../http/routes.js';
 import type { FunctionSpec } from '../../manifest/types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Enqueue, RoutedEvent } from '../../queue/enqueue.js';
+import { UserError } from '../../util/user-error.js';
 import { routeBucketRecord } from '../route.js';
 import { listenPlan } from './plan.js';
 import { bucketDedupKey, InvalidRecordError, normalizeRecord } from './record.js';
@@ -20,7 +22,7 @@ export const TARGET_ARN = `arn:minio:sqs::${TARGET_ID}:webhook`;
  */
 export const FAST_TARGET_ARN = `arn:minio:sqs::${TARGET_ID}FAST:webhook`;
 /** Where MinIO posts bucket events to the platform. */
-export const TARGET_PATH = '/minio/events';
+export const TARGET_PATH = ROUTES.minioEvents;
 
 /** A record of a notification that could not become an event, and why. */
 export interface RejectedRecord {
@@ -156,9 +158,9 @@ export async function configureTargets(client: Minio.Client, functions: Function
           if (!isMissingArn(again)) throw again;
         }
       }
-      throw new Error(
-        `MinIO has no webhook target ${TARGET_ID} for bucket events: start MinIO with \`npm run services:up\` ` +
-          `(it sets MINIO_NOTIFY_WEBHOOK_*_${TARGET_ID}), or set FAAS_BUCKET_EVENTS=listen`,
+      throw new UserError(
+        `MinIO has no webhook target ${TARGET_ID} for bucket events`,
+        `start MinIO with \`npm run services:up\` (it sets MINIO_NOTIFY_WEBHOOK_*_${TARGET_ID}), or set FAAS_BUCKET_EVENTS=listen`,
       );
     }
     buckets.push(bucket);

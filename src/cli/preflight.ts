@@ -1,0 +1,113 @@
+/**
+ * Checks, before anything starts, that the services a role needs answer: a platform that cannot
+ * reach Redis, storage or Docker stops at once with one line naming the fix, instead of retrying
+ * in the background with nothing working.
+ */
+import { ListBucketsCommand, type S3Client } from '@aws-sdk/client-s3';
+import type Docker from 'dockerode';
+import { Redis } from 'ioredis';
+import { assertNoEviction } from '../queue/redis.js';
+import { UserError } from '../util/user-error.js';
+
+const START = 'start it with `npm run services:up`';
+/** Longest wait for one service's first answer. */
+const ANSWER_TIMEOUT_MS = 5000;
+
+/**
+ * Redis answers, and keeps queued jobs under memory pressure.
+ * @throws UserError naming REDIS_URL and the command that starts Redis
+ */
+export async function checkRedis(url: string): Promise<void> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    connectTimeout: ANSWER_TIMEOUT_MS,
+  });
+  // The socket's own error says more than the rejection ("Connection is closed.").
+  let socketError: Error | undefined;
+  redis.on('error', (err: Error) => (socketError ??= err));
+  try {
+    try {
+      await redis.connect();
+      await redis.ping();
+    } catch (err) {
+      const message = (socketError ?? (err as Error)).message;
+      if (/NOAUTH|WRONGPASS|invalid password/i.test(message)) {
+        throw new UserError(
+          `Redis at ${redact(url)} refused the connection (${message})`,
+          'put the right user and password in REDIS_URL (redis://user:password@host:6379)',
+        );
+      }
+      throw new UserError(
+        `Redis is not reachable at ${redact(url)} (${message})`,
+        `${START}, or set REDIS_URL`,
+      );
+    }
+    await assertNoEviction(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * The object store answers and takes the credentials. A refusal for lack of permission to list
+ * buckets still proves both.
+ * @throws UserError naming S3_ENDPOINT or the credential variables
+ */
+export async function checkStorage(s3: S3Client, endpoint: string): Promise<void> {
+  try {
+    await s3.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) });
+  } catch (err) {
+    const e = err as Error & { name: string; $metadata?: { httpStatusCode?: number } };
+    const status = e.$metadata?.httpStatusCode;
+    if (status === undefined) {
+      throw new UserError(
+        `storage (MinIO) is not reachable at ${endpoint} (${e.message})`,
+        `${START}, or set S3_ENDPOINT`,
+      );
+    }
+    if (['InvalidAccessKeyId', 'SignatureDoesNotMatch'].includes(e.name)) {
+      throw new UserError(
+        `storage at ${endpoint} refused the credentials (${e.name})`,
+        'set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY to its keys',
+      );
+    }
+    if (status !== 403)
+      throw new UserError(`storage at ${endpoint} answered ${status} (${e.message})`, 'check S3_ENDPOINT');
+  }
+}
+
+/**
+ * The Docker engine answers (workers run functions in its containers).
+ * @throws UserError naming the command that starts it
+ */
+export async function checkDocker(docker: Docker): Promise<void> {
+  try {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${ANSWER_TIMEOUT_MS} ms`)),
+        ANSWER_TIMEOUT_MS,
+      );
+    });
+    await Promise.race([docker.ping(), late]).finally(() => clearTimeout(timer));
+  } catch (err) {
+    throw new UserError(
+      `the Docker engine is not reachable (${(err as Error).message})`,
+      `${START}, or set DOCKER_HOST`,
+    );
+  }
+}
+
+/** A URL without its password, for messages. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The platform's own HTTP routes, in one leaf that imports nothing: the API registers its routes
+ * with these patterns, and manifest validation refuses a webhook path any of them covers, so a
+ * webhook can never shadow a platform route (test/unit/routes.test.ts checks every registered
+ * route is here). Patterns are Hono's: `:name` is one segment, a trailing `*` the rest.
+ */
+
+/** Each route the API serves, by what it is for. */
+export const ROUTES = {
+  healthz: '/healthz',
+  metrics: '/metrics',
+  functions: '/functions',
+  invoke: '/functions/:name/invoke',
+  invocation: '/invocations/:id',
+  status: '/status',
+  dlq: '/dlq',
+  dlqEntry: '/dlq/:id',
+  dlqRetryAll: '/dlq/retry',
+  dlqRetry: '/dlq/:id/retry',
+  /** Where MinIO posts bucket events. */
+  minioEvents: '/minio/events',
+} as const;
+
+/**
+ * Areas the platform owns as a whole: the admin token and the rate limit guard everything under
+ * them, and the web console will live under /ui.
+ */
+export const AREAS = {
+  functions: '/functions/*',
+  invocations: '/invocations/*',
+  dlq: '/dlq/*',
+  ui: '/ui',
+  uiPages: '/ui/*',
+} as const;
+
+/** Every pattern a webhook path must stay clear of. */
+export const RESERVED_PATTERNS: readonly string[] = [...Object.values(ROUTES), ...Object.values(AREAS)];
+
+/**
+ * The reserved pattern that covers `path`, compared by segment and ignoring case (a proxy in
+ * front may not keep it); undefined when the path is free.
+ * @example reservedBy('/functions/x/invoke') // '/functions/:name/invoke'
+ * @example reservedBy('/hooks/status') // undefined
+ */
+export function reservedBy(path: string): string | undefined {
+  return RESERVED_PATTERNS.find((pattern) => covers(pattern, path));
+}
+
+/** Whether a route pattern matches a literal path: `:x` one segment, a trailing `*` the rest. */
+export function covers(pattern: string, path: string): boolean {
+  const want = segments(pattern);
+  const have = segments(path.toLowerCase());
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    if (w === '*' && i === want.length - 1) return true;
+    if (i >= have.length) return false;
+    if (!w.startsWith(':') && w.toLowerCase() !== have[i]) return false;
+  }
+  return have.length === want.length;
+}
+
+function segments(path: string): string[] {
+  return path.split('/').filter((s) => s !== '');
+}

@@ -1,0 +1,102 @@
+/**
+ * The reserved webhook paths come from the routes the API registers: a route added without
+ * reserving its pattern fails here, before a manifest could shadow it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { AdminDeps } from '../../src/api/admin.js';
+import { createApp } from '../../src/api/app.js';
+import { covers, RESERVED_PATTERNS, reservedBy } from '../../src/http/routes.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import type { RecordStore } from '../../src/queue/records.js';
+import type { ResultWaiter } from '../../src/queue/waiter.js';
+import { minioTargetRoute } from '../../src/triggers/bucket/target.js';
+import { fnSpec } from '../helpers/spec.js';
+
+const WEBHOOKS = ['/hooks/a', '/b'];
+
+/** The API as `faas up` builds it, every optional part on, with fakes nothing calls. */
+function realApp() {
+  const spec = fnSpec('hook', {
+    triggers: WEBHOOKS.map((path) => ({
+      type: 'webhook' as const,
+      path,
+      methods: ['POST'],
+      mode: 'async' as const,
+    })),
+  });
+  const functions = { hook: spec };
+  const enqueue = { enqueue: async () => [] };
+  const app = createApp({
+    functions,
+    enqueue,
+    records: {} as RecordStore,
+    waiter: {} as ResultWaiter,
+    jobStatus: async () => undefined,
+    health: async () => ({ ok: true, checks: {} }),
+    metrics: async () => ({ contentType: 'text/plain', body: '' }),
+    token: 't'.repeat(20),
+    bodyLimit: 1024,
+    logger: silentLogger,
+    secret: () => undefined,
+    rateLimit: { ratePerSec: 10, burst: 20 },
+    admin: {
+      functions,
+      backlog: async () => ({}) as Awaited<ReturnType<AdminDeps['backlog']>>,
+      pools: async () => ({ instances: 0, byFunction: {}, warm: 0 }),
+      deadLetters: {} as AdminDeps['deadLetters'],
+    },
+  });
+  minioTargetRoute(app, {
+    token: undefined,
+    functions: [spec],
+    enqueue,
+    logger: silentLogger,
+    bodyLimit: 1024,
+  });
+  return app;
+}
+
+/** A literal path the pattern matches: each parameter and the wildcard filled in. */
+function example(pattern: string): string {
+  return pattern.replace(/:[^/]+/g, 'p').replace(/\*$/, 'w/x');
+}
+
+describe('reserved webhook paths', () => {
+  it('cover every route and middleware the API registers, except the manifest webhooks', () => {
+    const routes = realApp().routes.filter((r) => !WEBHOOKS.includes(r.path));
+    expect(routes.length).toBeGreaterThan(10);
+    const uncovered = routes.filter((r) => !reservedBy(example(r.path)));
+    expect(uncovered.map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  });
+
+  it('include the console, which has no route yet', () => {
+    expect(reservedBy('/ui')).toBe('/ui');
+    expect(reservedBy('/ui/invocations/x')).toBe('/ui/*');
+  });
+
+  const cases: Array<[string, string, boolean]> = [
+    ['/status', '/status', true],
+    ['/STATUS', '/status', true],
+    ['/status/x', '/status', false],
+    ['/hooks/status', '/status', false],
+    ['/functions/:name/invoke', '/functions/x/invoke', true],
+    ['/functions/:name/invoke', '/functions/x', false],
+    ['/functions/:name/invoke', '/functions/x/invoke/y', false],
+    ['/functions/*', '/functions', true],
+    ['/functions/*', '/functions/a/b/c', true],
+    ['/functions/*', '/functionsx', false],
+    ['/dlq/:id/retry', '/dlq/abc/retry', true],
+    ['/minio/events', '/minio/events', true],
+    ['/minio/events', '/minio/other', false],
+  ];
+  it.each(cases)('%s covers %s: %s', (pattern, path, expected) => {
+    expect(covers(pattern, path)).toBe(expected);
+  });
+
+  it('leave ordinary webhook paths free', () => {
+    for (const path of ['/hooks/csv', '/github', '/healthz-proxy', '/api/status', '/minio']) {
+      expect(reservedBy(path), path).toBeUndefined();
+    }
+    expect(RESERVED_PATTERNS).toContain('/minio/events');
+  });
+});
