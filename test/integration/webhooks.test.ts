@@ -65,11 +65,14 @@ functions:
       body: '{"a":1}',
     });
     expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
     const event = (await res.json()) as Record<string, unknown>;
     expect(event).toMatchObject({
-      method: 'POST',
-      path: '/hooks/sync',
-      query: { x: '1' },
+      version: '2.0',
+      routeKey: 'POST /hooks/sync',
+      rawPath: '/hooks/sync',
+      queryStringParameters: { x: '1' },
+      requestContext: { http: { method: 'POST', path: '/hooks/sync' } },
       body: '{"a":1}',
       isBase64Encoded: false,
     });
@@ -103,7 +106,7 @@ functions:
       id,
       function: 'hook',
       status: 'succeeded',
-      result: { body: 'hello', method: 'POST' },
+      result: { body: 'hello', requestContext: { http: { method: 'POST' } } },
     });
   });
 
