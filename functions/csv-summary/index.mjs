@@ -28,7 +28,8 @@ export async function handler(event, context) {
   const out = [];
   for (const record of event.Records) {
     const bucket = record.s3.bucket.name;
-    const key = record.s3.object.key;
+    // S3 events carry the key URL-encoded ("sales 2026.csv" arrives as "sales+2026.csv").
+    const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
     const { body } = await context.storage.getObjectStream(bucket, key);
     let columns;
     let rows = 0;

@@ -1,9 +1,9 @@
-// A webhook handler in Lambda's HTTP shape: it returns status, headers and body.
+// A webhook handler for API Gateway's payload 2.0 (the default): it returns status, headers and body.
 export async function handler(event) {
-  const name = event.query?.name ?? 'world';
+  const name = event.queryStringParameters?.name ?? 'world';
   return {
     statusCode: 200,
     headers: { 'content-type': 'text/plain; charset=utf-8' },
-    body: `hello, ${name} (${event.method} ${event.path})\n`,
+    body: `hello, ${name} (${event.requestContext.http.method} ${event.rawPath})\n`,
   };
 }

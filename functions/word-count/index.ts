@@ -1,19 +1,20 @@
 // Counts words in an uploaded text file and writes the top ten next to it in `summaries`.
-interface S3Event {
-  Records: Array<{ s3: { bucket: { name: string }; object: { key: string } } }>;
-}
-interface Context {
-  storage: {
-    getObject(bucket: string, key: string): Promise<{ body: Buffer }>;
-    putObject(bucket: string, key: string, body: string, o?: { contentType?: string }): Promise<unknown>;
-  };
+// Typed with @types/aws-lambda: an S3Handler, as on AWS.
+import type { Context, S3Handler } from 'aws-lambda';
+
+/** The platform's storage shortcut on the context (what this handler uses of it). */
+interface Storage {
+  getObject(bucket: string, key: string): Promise<{ body: Buffer }>;
+  putObject(bucket: string, key: string, body: string, o?: { contentType?: string }): Promise<unknown>;
 }
 
-export async function handler(event: S3Event, context: Context): Promise<{ words: number }> {
+export const handler: S3Handler = async (event, context) => {
+  const { storage } = context as Context & { storage: Storage };
   let total = 0;
   for (const record of event.Records) {
-    const { key } = record.s3.object;
-    const { body } = await context.storage.getObject(record.s3.bucket.name, key);
+    // S3 events carry the key URL-encoded ("my notes.txt" arrives as "my+notes.txt").
+    const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
+    const { body } = await storage.getObject(record.s3.bucket.name, key);
     const counts = new Map<string, number>();
     for (const word of body
       .toString('utf8')
@@ -23,9 +24,9 @@ export async function handler(event: S3Event, context: Context): Promise<{ words
       total++;
     }
     const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 10);
-    await context.storage.putObject('summaries', `${key}.words.json`, JSON.stringify({ total, top }), {
+    await storage.putObject('summaries', `${key}.words.json`, JSON.stringify({ total, top }), {
       contentType: 'application/json',
     });
   }
-  return { words: total };
-}
+  console.log(`counted ${total} words`);
+};

@@ -230,6 +230,7 @@ export async function startPlatform(
         prewarm: config.FAAS_PREWARM,
         hostCap: config.FAAS_MAX_CONTAINERS ?? defaultHostCap(),
         genericLimits: { memoryBytes: 128 * 1024 * 1024, cpu: 1, pids: 128 },
+        region: config.S3_REGION,
       });
       await pool.start();
       const p = pool;
@@ -250,6 +251,7 @@ export async function startPlatform(
           pool,
           records,
           logger: log,
+          region: config.S3_REGION,
           lockMarginMs: parseDuration(config.FAAS_LOCK_MARGIN),
           stalledIntervalMs: parseDuration(config.FAAS_STALLED_INTERVAL),
           onOutcome: (s, o) => {

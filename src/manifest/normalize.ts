@@ -46,6 +46,7 @@ function toTrigger(t: RawFunction['triggers'][number]): Trigger {
     path: w.path,
     methods: [...new Set([w.method].flat().map((m) => m.toUpperCase()))],
     mode: w.mode,
+    payload: w.payload,
     ...(w.secret !== undefined && { secret: w.secret }),
     ...(w.idempotencyHeader !== undefined && { idempotencyHeader: w.idempotencyHeader }),
     ...(w.signature !== undefined && { signature: w.signature }),

@@ -55,6 +55,12 @@ export const webhook = z
       .enum(['github', 'timestamped'])
       .optional()
       .describe('How the request is signed with the secret'),
+    payload: z
+      .enum(['2.0', '1.0'], { error: "must be '2.0' or '1.0' (quoted: a bare 2.0 in YAML is a number)" })
+      .default('2.0')
+      .describe(
+        "API Gateway payload format of the handler's event and response: '2.0' (HTTP API, function URL) or '1.0' (REST API)",
+      ),
   })
   .superRefine((w, ctx) => {
     if (w.signature !== undefined && w.secret === undefined) {

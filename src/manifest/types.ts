@@ -30,6 +30,8 @@ export interface WebhookTrigger {
   idempotencyHeader?: string;
   /** How the request is signed with the secret. */
   signature?: 'github' | 'timestamped';
+  /** API Gateway payload format of the event and response: '2.0' (HTTP API) or '1.0' (REST API). */
+  payload: '1.0' | '2.0';
 }
 
 export type Trigger = BucketTrigger | WebhookTrigger;

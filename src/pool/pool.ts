@@ -43,6 +43,8 @@ export interface PoolOptions {
   hostCap: number;
   /** Limits of generic containers before they are given to a function. */
   genericLimits: ContainerLimits;
+  /** The platform's S3 region, given to functions as AWS_REGION (S3_REGION). @defaultValue 'us-east-1' */
+  region?: string;
   /** How long a container may take to start and connect. */
   startTimeoutMs?: number;
   /** Called after every change of pool state (for metrics). */
@@ -296,6 +298,9 @@ export class Pool {
       await (c.channel as RuntimeChannel).init(
         {
           functionName: spec.name,
+          handler: spec.handler,
+          version: '$LATEST',
+          region: this.o.region ?? 'us-east-1',
           code,
           exportName: spec.exportName,
           env: spec.env,

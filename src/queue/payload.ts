@@ -1,8 +1,14 @@
 import { z } from 'zod';
 
+// The fields below only fill the handler's event: one of an unexpected type is dropped (.catch),
+// never the record.
+const principal = z.object({ principalId: z.string() }).loose().optional().catch(undefined);
+
 /**
- * One S3 event record as the handler sees it: the notification's shape (AWS and MinIO agree on
- * it), with the object key URL-decoded and `eventName` without MinIO's `s3:` prefix, as AWS sends it.
+ * One S3 event record as the platform keeps it: the notification's shape (AWS and MinIO agree on
+ * it), with the object key decoded (as uploaded: what routing, dedup ids and the console use) and
+ * `eventName` without MinIO's `s3:` prefix. The handler receives it re-encoded as AWS sends it
+ * (s3EventRecord in s3-event.ts).
  */
 export const s3RecordSchema = z
   .object({
@@ -11,11 +17,14 @@ export const s3RecordSchema = z
     awsRegion: z.string().default(''),
     eventTime: z.string(),
     eventName: z.string(),
+    userIdentity: principal,
+    requestParameters: z.object({ sourceIPAddress: z.string() }).loose().optional().catch(undefined),
+    responseElements: z.record(z.string(), z.unknown()).optional().catch(undefined),
     s3: z
       .object({
         s3SchemaVersion: z.string().default('1.0'),
         configurationId: z.string().optional(),
-        bucket: z.object({ name: z.string(), arn: z.string().optional() }).loose(),
+        bucket: z.object({ name: z.string(), ownerIdentity: principal, arn: z.string().optional() }).loose(),
         object: z
           .object({
             key: z.string(),
@@ -32,38 +41,27 @@ export const s3RecordSchema = z
   .loose();
 export type S3Record = z.infer<typeof s3RecordSchema>;
 
-/** An HTTP request as a webhook handler sees it. */
-export const httpEventSchema = z.object({
-  method: z.string(),
-  path: z.string(),
-  headers: z.record(z.string(), z.string()),
-  query: z.record(z.string(), z.string()),
-  body: z.string(),
-  isBase64Encoded: z.boolean(),
-});
-export type HttpEvent = z.infer<typeof httpEventSchema>;
+/**
+ * An HTTP request as a webhook handler receives it: an API Gateway event of payload format 2.0 or
+ * 1.0 (built by triggers/webhook/event-v2.ts and event-v1.ts), passed to the handler unchanged.
+ */
+export const apiGatewayEventSchema = z.custom<{ version: '1.0' | '2.0' }>(
+  (v) => {
+    const version = (v as { version?: unknown } | null)?.version;
+    return version === '1.0' || version === '2.0';
+  },
+  { message: "not an API Gateway event (version '1.0' or '2.0')" },
+);
 
 /** The data of every job on a function's queue: what happened, and when it was accepted. */
 export const jobPayloadSchema = z.discriminatedUnion('source', [
   z.object({ source: z.literal('bucket'), record: s3RecordSchema, enqueuedAt: z.number() }),
   z.object({
     source: z.literal('webhook'),
-    request: httpEventSchema,
+    event: apiGatewayEventSchema,
     enqueuedAt: z.number(),
     sync: z.boolean(),
   }),
   z.object({ source: z.literal('invoke'), event: z.unknown(), enqueuedAt: z.number(), sync: z.boolean() }),
 ]);
 export type JobPayload = z.infer<typeof jobPayloadSchema>;
-
-/** The event object the handler receives for a job. */
-export function handlerEvent(payload: JobPayload): unknown {
-  switch (payload.source) {
-    case 'bucket':
-      return { Records: [payload.record] };
-    case 'webhook':
-      return payload.request;
-    case 'invoke':
-      return payload.event;
-  }
-}

@@ -3,16 +3,39 @@ import { format } from 'node:util';
 import type { LogLevel } from './protocol.js';
 import type { Storage } from './storage.js';
 
-/** What a handler receives as its second argument: AWS Lambda's context, plus storage. */
+/**
+ * What a handler receives as its second argument: AWS Lambda's context (the fields of the
+ * Node.js runtime's, including the legacy `succeed`, `fail` and `done`), plus the platform's own
+ * `invocationId`, `attempt`, `logger` and `storage`.
+ */
 export interface HandlerContext {
-  invocationId: string;
-  awsRequestId: string;
   functionName: string;
   functionVersion: string;
+  invokedFunctionArn: string;
+  /** A string, as on Lambda. */
   memoryLimitInMB: string;
-  attempt: number;
+  awsRequestId: string;
+  logGroupName: string;
+  logStreamName: string;
+  /** Set on Lambda only for calls from the mobile SDK: never here. */
+  identity: undefined;
+  clientContext: undefined;
+  /**
+   * Whether a callback-style invocation answers only once the work it started (timers, sockets,
+   * storage calls) is done, as Lambda waits for the event loop to empty. `true` by default, as on
+   * Lambda; `false` answers as soon as the callback is called. No effect on `async` handlers.
+   */
   callbackWaitsForEmptyEventLoop: boolean;
   getRemainingTimeInMillis(): number;
+  /** Legacy: ends the invocation with `value`. */
+  succeed(value?: unknown): void;
+  /** Legacy: ends the invocation with `error`. */
+  fail(error: unknown): void;
+  /** Legacy: ends the invocation, failed when `error` is set. */
+  done(error?: unknown, value?: unknown): void;
+  invocationId: string;
+  /** Which attempt this is, from 1. */
+  attempt: number;
   logger: Record<LogLevel, (...args: unknown[]) => void>;
   storage: Storage;
 }

@@ -5,12 +5,16 @@
  *
  * Self-contained: bundled alone into the runtime image, it imports nothing from the rest of src/.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { captureConsole, current, makeLogger, type HandlerContext } from './context.js';
+import { lambdaContext } from './lambda-context.js';
+import { lambdaEnvironment, logStreamName } from './lambda-env.js';
 import { readLines } from './lines.js';
+import { PendingWork } from './pending-work.js';
 import {
   CONTAINER_CODE_DIR,
   CONTAINER_SOCKET_DIR,
@@ -82,23 +86,29 @@ export function toWireError(err: unknown, fallback: WireError['kind'] = 'handler
 
 let handler: Handler | undefined;
 let fn: InitMessage | undefined;
+let streamName = '';
 let nextReq = 1;
-const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+const pending = new Map<
+  number,
+  { id: string; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+>();
+/** Storage replies still awaited count as an invocation's unfinished work. */
+const work = new PendingWork(current, (id) => [...pending.values()].some((p) => p.id === id));
 
 function storageCall(id: string) {
   return (op: StorageOp): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const reqId = nextReq++;
-      pending.set(reqId, { resolve, reject });
+      pending.set(reqId, { id, resolve, reject });
       send({ t: 'storage', reqId, id, ...op });
     });
 }
 
 async function init(msg: InitMessage): Promise<void> {
   fn = msg;
-  Object.assign(process.env, msg.env);
-  process.env.AWS_LAMBDA_FUNCTION_NAME = msg.functionName;
-  process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = String(msg.memoryMb);
+  // One log stream per execution environment, as on Lambda.
+  streamName = logStreamName(Date.now(), msg.version, randomBytes(16).toString('hex'));
+  Object.assign(process.env, lambdaEnvironment(msg, streamName));
   try {
     await mkdir(codeDir, { recursive: true, mode: 0o700 });
     const file = join(codeDir, 'index.mjs');
@@ -116,16 +126,42 @@ async function init(msg: InitMessage): Promise<void> {
   }
 }
 
-/** Calls the handler as Lambda does: async (returns a promise) or callback style (3 parameters). */
-function callHandler(h: Handler, event: unknown, context: HandlerContext): Promise<unknown> {
-  if (h.length >= 3) {
-    return new Promise((resolve, reject) => {
-      const maybe = h(event, context, (err, value) => (err ? reject(err) : resolve(value)));
-      if (maybe && typeof (maybe as Promise<unknown>).then === 'function')
-        (maybe as Promise<unknown>).then(resolve, reject);
-    });
+const isPromise = (v: unknown): v is Promise<unknown> =>
+  typeof (v as Promise<unknown> | null)?.then === 'function';
+/** A macrotask later, outside any invocation (so the wait is no work of the invocation's). */
+const nextTurn = (): Promise<void> => current.exit(() => new Promise((r) => setImmediate(r)));
+
+/**
+ * Calls the handler as Lambda's Node.js runtime does. A returned promise gives the result. A
+ * handler that returns none (callback style, or a plain function) ends by its callback or
+ * `context.succeed`/`fail`/`done`; the answer then waits for the work it started when
+ * `callbackWaitsForEmptyEventLoop` is true; one that never calls back ends with null once its
+ * work is done (Lambda: once the event loop is empty). The legacy methods end any handler.
+ */
+async function callHandler(
+  id: string,
+  h: Handler,
+  event: unknown,
+  context: HandlerContext,
+  ended: Promise<unknown>,
+): Promise<unknown> {
+  // An async function always returns a promise: no need to follow its work.
+  const follow = h.constructor.name !== 'AsyncFunction';
+  if (follow) work.track(id);
+  try {
+    const returned = h(event, context, (err, value) =>
+      err !== null && err !== undefined ? context.fail(err) : context.succeed(value),
+    );
+    if (isPromise(returned)) return await Promise.race([returned, ended]);
+    const idle = nextTurn()
+      .then(() => work.drained(id))
+      .then(() => null);
+    const value = await Promise.race([ended, idle]);
+    if (context.callbackWaitsForEmptyEventLoop) await work.drained(id);
+    return value;
+  } finally {
+    if (follow) work.untrack(id);
   }
-  return Promise.resolve().then(() => h(event, context));
 }
 
 async function invoke(msg: InvokeMessage): Promise<void> {
@@ -134,23 +170,23 @@ async function invoke(msg: InvokeMessage): Promise<void> {
     send({ t: 'result', id, ok: false, error: { kind: 'init', message: 'runtime has no function loaded' } });
     return;
   }
-  const context: HandlerContext = {
-    invocationId: id,
-    awsRequestId: id,
-    functionName: fn.functionName,
-    functionVersion: '$LATEST',
-    memoryLimitInMB: String(fn.memoryMb),
-    attempt: msg.attempt,
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => Math.max(0, msg.deadline - Date.now()),
+  let end!: { resolve: (v: unknown) => void; reject: (e: unknown) => void };
+  const ended = new Promise<unknown>((resolve, reject) => (end = { resolve, reject }));
+  // A context.fail() after the invocation ended rejects with no one listening: not a crash.
+  ended.catch(() => undefined);
+  const context = lambdaContext({
+    init: fn,
+    invoke: msg,
+    logStreamName: streamName,
+    end,
     logger: makeLogger(id, sink),
     storage: makeStorage(socketPath, id, storageCall(id)),
-  };
+  });
   const h = handler;
   logBudget.set(id, MAX_LOG_BYTES);
   await current.run(id, async () => {
     try {
-      const value = await callHandler(h, msg.event, context);
+      const value = await callHandler(id, h, msg.event, context, ended);
       const json = JSON.stringify(value === undefined ? null : value);
       if (Buffer.byteLength(json) > MAX_RESULT_BYTES) {
         send({

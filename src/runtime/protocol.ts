@@ -54,6 +54,12 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface InitMessage {
   t: 'init';
   functionName: string;
+  /** The manifest's handler string (`csv-summary/index.handler`): the function's `_HANDLER`. */
+  handler: string;
+  /** The version running: `$LATEST` until the platform keeps versions. */
+  version: string;
+  /** The platform's S3 region: the function's AWS_REGION and AWS_DEFAULT_REGION. */
+  region: string;
   /**
    * The function's bundled code (one ES module). Sent rather than mounted, so that a generic
    * pre-warmed container can become any function's without being recreated, and no container

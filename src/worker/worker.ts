@@ -4,7 +4,8 @@ import type { FunctionSpec } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Pool } from '../pool/pool.js';
 import { QUEUE_PREFIX, queueName } from '../queue/names.js';
-import { handlerEvent, jobPayloadSchema } from '../queue/payload.js';
+import { handlerEvent } from '../queue/handler-event.js';
+import { jobPayloadSchema } from '../queue/payload.js';
 import type { InvocationRecord, RecordStore } from '../queue/records.js';
 import type { WireError } from '../runtime/protocol.js';
 import { backoffDelay } from '../util/backoff.js';
@@ -28,6 +29,8 @@ export interface WorkerOptions {
   lockMarginMs?: number;
   /** How often to look for jobs of dead workers (FAAS_STALLED_INTERVAL). @defaultValue 30 s */
   stalledIntervalMs?: number;
+  /** The platform's S3 region, given to bucket events as `awsRegion` (S3_REGION). @defaultValue 'us-east-1' */
+  region?: string;
   /** Called after each attempt (metrics). */
   onOutcome?: (spec: FunctionSpec, outcome: Outcome) => void;
 }
@@ -99,7 +102,11 @@ export class FunctionWorker {
     const id = job.id as string;
     const attempt = job.attemptsMade + 1;
     const startedAt = Date.now();
-    const outcome = await invoke(this.o.pool, spec, { id, event: handlerEvent(payload), attempt });
+    const outcome = await invoke(this.o.pool, spec, {
+      id,
+      event: handlerEvent(payload, this.o.region ?? 'us-east-1'),
+      attempt,
+    });
     this.o.onOutcome?.(spec, outcome);
     const final = !outcome.ok && outcome.error && FINAL.has(outcome.error.kind);
     const willRetry = !outcome.ok && !final && attempt < spec.retry.attempts;

@@ -16,7 +16,7 @@ describe('Redis unreachable', () => {
     const redis = connectRedisFailFast('redis://127.0.0.1:1');
     redis.on('error', () => undefined);
     const spec = fnSpec('down', {
-      triggers: [{ type: 'webhook', path: '/hooks/down', methods: ['POST'], mode: 'async' }],
+      triggers: [{ type: 'webhook', path: '/hooks/down', methods: ['POST'], mode: 'async', payload: '2.0' }],
     });
     const functions = { down: spec };
     const producer = new Producer(redis, functions, 60);

@@ -4,6 +4,7 @@
  */
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signGithub, signTimestamped } from '../../src/triggers/webhook/signature.js';
 import { dropBucket, listKeys } from '../helpers/s3.js';
@@ -13,6 +14,28 @@ import { requireDocker, requireMinio, requireRedis, uniqueName } from '../helper
 const SECRET = randomBytes(24).toString('hex');
 const OLD_SECRET = randomBytes(24).toString('hex');
 const TOKEN = randomBytes(24).toString('hex');
+
+/**
+ * A request through Node's client, which sends a header given as an array as repeated header
+ * lines (fetch joins them into one).
+ */
+function rawRequest(
+  url: string,
+  o: { method?: string; headers?: Record<string, string | string[]>; body?: Buffer },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: o.method ?? 'GET', headers: o.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
 
 describe('webhooks and the invoke API', () => {
   let s3: S3Client;
@@ -41,6 +64,7 @@ functions:
       - webhook: { path: /hooks/sync, method: [GET, POST, PUT], mode: sync }
       - webhook: { path: /hooks/github, secret: HOOK_SECRET, signature: github, idempotencyHeader: X-GitHub-Delivery }
       - webhook: { path: /hooks/stamped, secret: HOOK_SECRET, signature: timestamped, mode: sync }
+      - webhook: { path: /hooks/rest, method: [GET, POST], mode: sync, payload: '1.0' }
 `,
       ['hook'],
       {
@@ -65,14 +89,121 @@ functions:
       body: '{"a":1}',
     });
     expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
     const event = (await res.json()) as Record<string, unknown>;
     expect(event).toMatchObject({
-      method: 'POST',
-      path: '/hooks/sync',
-      query: { x: '1' },
+      version: '2.0',
+      routeKey: 'POST /hooks/sync',
+      rawPath: '/hooks/sync',
+      queryStringParameters: { x: '1' },
+      requestContext: { http: { method: 'POST', path: '/hooks/sync' } },
       body: '{"a":1}',
       isBase64Encoded: false,
     });
+  });
+
+  it('payload 2.0: headers, cookies, repeated query parameters and a binary body as API Gateway sends them', async () => {
+    const bytes = randomBytes(64);
+    const res = await rawRequest(`${p.url}/hooks/sync?tag=a&tag=b&name=J%C3%BCrgen+M`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'image/png',
+        'x-multi': ['one', 'two'],
+        cookie: 'a=1; b=2',
+        'user-agent': 'webhook-test/1',
+      },
+      body: bytes,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json');
+    const event = JSON.parse(res.body.toString('utf8')) as Record<string, unknown> & {
+      headers: Record<string, string>;
+      requestContext: Record<string, unknown>;
+    };
+    expect(event).toMatchObject({
+      version: '2.0',
+      routeKey: 'POST /hooks/sync',
+      rawPath: '/hooks/sync',
+      rawQueryString: 'tag=a&tag=b&name=J%C3%BCrgen+M',
+      cookies: ['a=1', 'b=2'],
+      queryStringParameters: { tag: 'a,b', name: 'Jürgen M' },
+      body: bytes.toString('base64'),
+      isBase64Encoded: true,
+    });
+    expect(event.headers).toMatchObject({ 'x-multi': 'one,two', 'user-agent': 'webhook-test/1' });
+    expect(event.headers).not.toHaveProperty('cookie');
+    expect(event.requestContext).toMatchObject({
+      accountId: '000000000000',
+      routeKey: 'POST /hooks/sync',
+      stage: '$default',
+      http: {
+        method: 'POST',
+        path: '/hooks/sync',
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'webhook-test/1',
+      },
+    });
+    expect(typeof event.requestContext.requestId).toBe('string');
+    expect(Math.abs((event.requestContext.timeEpoch as number) - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('payload 2.0: a bare string is a 200 JSON response with the string as its body', async () => {
+    const res = await fetch(`${p.url}/hooks/sync?mode=string`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.text()).toBe('plain words');
+  });
+
+  it('payload 2.0: cookies become Set-Cookie headers; multiValueHeaders are not part of 2.0', async () => {
+    const res = await fetch(`${p.url}/hooks/sync?mode=cookies`);
+    expect(res.status).toBe(200);
+    expect(res.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; HttpOnly']);
+    expect(res.headers.get('x-single')).toBe('one');
+    expect(res.headers.get('x-multi')).toBeNull();
+    expect(await res.text()).toBe('with cookies');
+  });
+
+  it('payload 1.0: the REST API event, with single- and multi-value headers and parameters', async () => {
+    const res = await rawRequest(`${p.url}/hooks/rest?mode=wrapped&a=1&a=2`, {
+      headers: { 'x-multi': ['one', 'two'], cookie: 'a=1' },
+    });
+    expect(res.status).toBe(200);
+    const event = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
+    expect(event).toMatchObject({
+      version: '1.0',
+      resource: '/hooks/rest',
+      path: '/hooks/rest',
+      httpMethod: 'GET',
+      headers: { 'x-multi': 'two', cookie: 'a=1' },
+      multiValueHeaders: { 'x-multi': ['one', 'two'], cookie: ['a=1'] },
+      queryStringParameters: { mode: 'wrapped', a: '2' },
+      multiValueQueryStringParameters: { mode: ['wrapped'], a: ['1', '2'] },
+      pathParameters: null,
+      stageVariables: null,
+      body: null,
+      isBase64Encoded: false,
+      requestContext: {
+        httpMethod: 'GET',
+        resourcePath: '/hooks/rest',
+        stage: '$default',
+        identity: { sourceIp: '127.0.0.1' },
+      },
+    });
+  });
+
+  it('payload 1.0: headers and multiValueHeaders are sent, cookies are not part of 1.0', async () => {
+    const res = await rawRequest(`${p.url}/hooks/rest?mode=cookies`, {});
+    expect(res.status).toBe(200);
+    expect(res.headers['x-single']).toBe('one');
+    expect(res.headers['x-multi']).toBe('m1, m2');
+    expect(res.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('502: payload 1.0 infers nothing, so a bare string is a malformed response', async () => {
+    const res = await fetch(`${p.url}/hooks/rest?mode=string`);
+    expect(res.status).toBe(502);
+    expect(await res.json()).toMatchObject({ error: { kind: 'bad-response' } });
   });
 
   it("200: a sync webhook answers with the handler's status, headers and binary body exactly", async () => {
@@ -103,7 +234,7 @@ functions:
       id,
       function: 'hook',
       status: 'succeeded',
-      result: { body: 'hello', method: 'POST' },
+      result: { body: 'hello', requestContext: { http: { method: 'POST' } } },
     });
   });
 

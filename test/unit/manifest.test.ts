@@ -213,6 +213,12 @@ describe('an invalid manifest is refused with the path of each problem', () => {
       'must not contain "." or ".." segments',
     ],
     [
+      'webhook payload format given as a YAML number',
+      fn('triggers:\n  - webhook: { path: /a, payload: 2.0 }'),
+      'functions.x.triggers[0].webhook.payload',
+      "must be '2.0' or '1.0'",
+    ],
+    [
       'webhook method',
       fn('triggers:\n  - webhook: { path: /a, method: [GET, FETCH] }'),
       'functions.x.triggers[0].webhook.method[1]',
@@ -412,6 +418,7 @@ functions:
           mode: sync
           idempotencyHeader: X-Delivery
           signature: github
+          payload: '1.0'
       - bucket: archive
       - webhook: { path: /hooks/csv/ping }
 `);
@@ -440,9 +447,10 @@ functions:
           mode: 'sync',
           idempotencyHeader: 'X-Delivery',
           signature: 'github',
+          payload: '1.0',
         },
         { type: 'bucket', bucket: 'archive', events: ['s3:ObjectCreated:*'], prefix: '', suffix: '' },
-        { type: 'webhook', path: '/hooks/csv/ping', methods: ['POST'], mode: 'async' },
+        { type: 'webhook', path: '/hooks/csv/ping', methods: ['POST'], mode: 'async', payload: '2.0' },
       ],
     });
   });

@@ -165,7 +165,7 @@ describe('routeBucketRecord', () => {
       triggers: [
         trigger({ events: ['s3:ObjectCreated:*'] }),
         trigger({ events: ['s3:ObjectCreated:Put', 's3:ObjectRemoved:*'] }),
-        { type: 'webhook', path: '/hooks/audit', methods: ['POST'], mode: 'async' },
+        { type: 'webhook', path: '/hooks/audit', methods: ['POST'], mode: 'async', payload: '2.0' },
       ],
     }),
     fnSpec('elsewhere', { triggers: [trigger({ bucket: 'other' })] }),

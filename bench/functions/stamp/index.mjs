@@ -5,5 +5,7 @@ import { performance } from 'node:perf_hooks';
 
 export async function handler(event) {
   const startedAt = performance.timeOrigin + performance.now();
-  return { startedAt, keys: (event?.Records ?? []).map((r) => r.s3.object.key) };
+  // Keys arrive URL-encoded, as S3 sends them.
+  const keys = (event?.Records ?? []).map((r) => decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')));
+  return { startedAt, keys };
 }

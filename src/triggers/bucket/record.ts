@@ -15,9 +15,10 @@ export class InvalidRecordError extends Error {
 }
 
 /**
- * Turns one record of a MinIO or S3 notification into the shape a handler receives: validated,
- * `eventName` without MinIO's `s3:` prefix (as AWS sends it), and the object key decoded so the
- * handler sees exactly the key that was uploaded.
+ * Turns one record of a MinIO or S3 notification into the record the platform keeps: validated,
+ * `eventName` without MinIO's `s3:` prefix (as AWS sends it), and the object key decoded, so that
+ * routing, dedup ids and the console work on the key as uploaded whatever the source's encoding.
+ * The handler receives the key re-encoded as S3 encodes it (s3EventRecord in queue/s3-event.ts).
  * @param keyEncoding `url` (default) for AWS and MinIO's configured targets, `none` for the listen API.
  * @throws InvalidRecordError when the record is not an S3 event record or its key is not URL-encoded.
  * @example normalizeRecord(raw, 'none').s3.object.key // 'données/été ☃.csv'

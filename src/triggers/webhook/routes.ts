@@ -1,10 +1,16 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, Hono } from 'hono';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { limitBody } from '../../api/body-limit.js';
 import { HttpError } from '../../api/errors.js';
 import type { FunctionSpec, WebhookTrigger } from '../../manifest/types.js';
 import type { Enqueue } from '../../queue/enqueue.js';
 import type { InvocationRecord } from '../../queue/records.js';
-import { httpEvent, isJson } from './event.js';
+import { isJson, type PayloadFormat, type WebhookRequest } from './event.js';
+import { apiGatewayV1Event } from './event-v1.js';
+import { apiGatewayV2Event } from './event-v2.js';
+import { webhookResponse } from './response.js';
 import { verifySignature } from './signature.js';
 
 export interface WebhookDeps {
@@ -20,15 +26,15 @@ export interface WebhookDeps {
 
 /**
  * Turns a finished invocation into the response of a synchronous call: 504 with a Location when
- * no result came in time, 504 or 502 with the error when it failed. A webhook (`http`) maps a
- * returned `{ statusCode, headers, body, isBase64Encoded }` onto the response, as API Gateway
- * does; the invoke API answers the result as JSON.
+ * no result came in time, 504 or 502 with the error when it failed. A webhook maps the returned
+ * value as API Gateway does for its payload format (see response.ts: a value in the wrong shape
+ * is a 502); the invoke API (`format` false) answers the result as JSON, as Lambda's Invoke does.
  */
 export function httpResult(
   record: InvocationRecord | undefined,
   id: string,
   timeoutMs: number,
-  http = true,
+  format: PayloadFormat | false = '2.0',
 ): Response {
   const base = { 'X-Faas-Invocation-Id': id };
   if (!record) {
@@ -43,27 +49,48 @@ export function httpResult(
       { status: record.error?.kind === 'timeout' ? 504 : 502, headers: base },
     );
   }
-  const r = record.result as {
-    statusCode?: unknown;
-    headers?: unknown;
-    body?: unknown;
-    isBase64Encoded?: unknown;
-  } | null;
-  if (http && r && typeof r === 'object' && typeof r.statusCode === 'number') {
-    const headers = new Headers(base);
-    for (const [k, v] of Object.entries((r.headers as Record<string, unknown>) ?? {}))
-      headers.set(k, String(v));
-    const body =
-      r.body === undefined || r.body === null
-        ? null
-        : r.isBase64Encoded === true
-          ? Buffer.from(String(r.body), 'base64')
-          : typeof r.body === 'string'
-            ? r.body
-            : JSON.stringify(r.body);
-    return new Response(body, { status: r.statusCode, headers });
+  if (format === false) return Response.json(record.result ?? null, { status: 200, headers: base });
+  const mapped = webhookResponse(format, record.result);
+  if (!mapped.ok) {
+    return Response.json(
+      {
+        id,
+        error: { kind: 'bad-response', message: `the handler's response is malformed: ${mapped.reason}` },
+      },
+      { status: 502, headers: base },
+    );
   }
-  return Response.json(record.result ?? null, { status: 200, headers: base });
+  const headers = new Headers(base);
+  for (const [k, v] of mapped.headers) headers.append(k, v);
+  return new Response(mapped.body, { status: mapped.status, headers });
+}
+
+/** The request as the event builders take it; raw header pairs when Node's request is at hand. */
+function webhookRequest(c: Context, t: WebhookTrigger, body: Buffer): WebhookRequest {
+  const url = new URL(c.req.url);
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const raw = incoming?.rawHeaders;
+  const headers: Array<[string, string]> = [];
+  if (raw) for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i] as string, raw[i + 1] as string]);
+  else c.req.raw.headers.forEach((v, k) => headers.push([k, v]));
+  let sourceIp = '';
+  try {
+    sourceIp = getConnInfo(c).remote.address ?? '';
+  } catch {
+    // An in-memory request (tests) has no socket.
+  }
+  return {
+    method: c.req.method,
+    path: url.pathname,
+    rawQuery: url.search.slice(1),
+    headers,
+    body,
+    route: t.path,
+    sourceIp,
+    protocol: `HTTP/${incoming?.httpVersion ?? '1.1'}`,
+    requestId: randomUUID(),
+    timeMs: Date.now(),
+  };
 }
 
 async function accept(c: Context, spec: FunctionSpec, t: WebhookTrigger, d: WebhookDeps): Promise<Response> {
@@ -89,14 +116,8 @@ async function accept(c: Context, spec: FunctionSpec, t: WebhookTrigger, d: Webh
       throw new HttpError(400, 'invalid_json', 'the body is declared as JSON but does not parse');
     }
   }
-  const url = new URL(c.req.url);
-  const event = httpEvent({
-    method: c.req.method,
-    path: url.pathname,
-    headers: c.req.raw.headers,
-    query: Object.fromEntries(url.searchParams),
-    body,
-  });
+  const request = webhookRequest(c, t, body);
+  const event = t.payload === '1.0' ? apiGatewayV1Event(request) : apiGatewayV2Event(request);
   const delivery =
     c.req.header('idempotency-key') ?? (t.idempotencyHeader ? c.req.header(t.idempotencyHeader) : undefined);
   let id: string;
@@ -104,7 +125,7 @@ async function accept(c: Context, spec: FunctionSpec, t: WebhookTrigger, d: Webh
     [id] = (await d.enqueue.enqueue([
       {
         functionName: spec.name,
-        payload: { source: 'webhook', request: event, enqueuedAt: Date.now(), sync: t.mode === 'sync' },
+        payload: { source: 'webhook', event, enqueuedAt: Date.now(), sync: t.mode === 'sync' },
         dedupKey: delivery ? `webhook:${t.path}:${delivery}` : undefined,
       },
     ])) as [string];
@@ -122,7 +143,7 @@ async function accept(c: Context, spec: FunctionSpec, t: WebhookTrigger, d: Webh
     c.header('Location', `/invocations/${id}`);
     return c.json({ id }, 202);
   }
-  return httpResult(await d.wait(spec.name, id, spec.timeoutMs + 2000), id, spec.timeoutMs);
+  return httpResult(await d.wait(spec.name, id, spec.timeoutMs + 2000), id, spec.timeoutMs, t.payload);
 }
 
 /**
