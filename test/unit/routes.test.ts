@@ -22,6 +22,7 @@ function realApp() {
       path,
       methods: ['POST'],
       mode: 'async' as const,
+      payload: '2.0' as const,
     })),
   });
   const functions = { hook: spec };
