@@ -30,6 +30,8 @@ export interface ApiDeps {
   health: () => Promise<HealthReport>;
   metrics: () => Promise<{ contentType: string; body: string }>;
   token?: string;
+  /** Counts a request whose client went away before it was read (routine, logged at debug). */
+  aborted?: () => void;
   bodyLimit: number;
   logger: Logger;
   /** Resolves a webhook secret's environment variable name to its value. */
@@ -56,7 +58,15 @@ function parseEvent(text: string): unknown {
 export function createApp(d: ApiDeps): Hono {
   const app = new Hono();
   const log = d.logger.child({ component: 'api' });
-  app.onError(onError((err) => log.error({ err: err.message, stack: err.stack }, 'request failed')));
+  app.onError(
+    onError(
+      (err) => log.error({ err: err.message, stack: err.stack }, 'request failed'),
+      (err) => {
+        log.debug({ err: err.message }, 'client went away mid-request');
+        d.aborted?.();
+      },
+    ),
+  );
   app.notFound(() => {
     throw new HttpError(404, 'not_found', 'no such route');
   });

@@ -17,6 +17,7 @@ import { Bundler } from '../build/bundle.js';
 import type { Config } from '../config/index.js';
 import type { Manifest } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
+import { HttpMetrics } from '../observability/http-metrics.js';
 import { Metrics, reportedState } from '../observability/metrics.js';
 import { DockerDriver } from '../pool/docker-driver.js';
 import { Autoscaler } from '../pool/autoscaler.js';
@@ -161,6 +162,7 @@ export async function startPlatform(
     const metrics = new Metrics(() => specs.map((s) => s.name), metricsPool, {
       backlog: (fn) => readBacklog(producer.queue(fn), Date.now()),
     });
+    const httpMetrics = new HttpMetrics(metrics.registry);
 
     if (roles.workers) {
       const reaper = new Reaper(redis, driver, instance, log, () => pool?.snapshot() ?? []);
@@ -295,6 +297,7 @@ export async function startPlatform(
       health,
       metrics: () => metrics.render(),
       token: config.FAAS_API_TOKEN,
+      aborted: () => httpMetrics.aborted.inc(),
       bodyLimit: config.FAAS_BODY_LIMIT,
       logger: log,
       secret: (name) => secrets[name],
