@@ -53,7 +53,7 @@ function parseEvent(text: string): unknown {
 
 /**
  * The HTTP API: invoke functions, read invocations, list functions, health and metrics.
- * @example serve({ fetch: createApp(deps).fetch, port: 8080, hostname: '127.0.0.1' });
+ * @example await startServer(createApp(deps), { port: 8080, hostname: '127.0.0.1', limits, logger });
  */
 export function createApp(d: ApiDeps): Hono {
   const app = new Hono();

@@ -3,7 +3,6 @@
  * asked for. `faas up` and the integration tests both start the platform through here.
  */
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { serve, type ServerType } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import * as Minio from 'minio';
 import type { Redis } from 'ioredis';
 import type { PoolCounts } from '../api/admin.js';
 import { createApp, type HealthReport } from '../api/app.js';
+import { serverLimits, startServer } from '../api/server.js';
 import { Bundler } from '../build/bundle.js';
 import type { Config } from '../config/index.js';
 import type { Manifest } from '../manifest/types.js';
@@ -335,15 +335,15 @@ export async function startPlatform(
 
     let port: number | undefined;
     if (roles.api) {
-      const server: ServerType = await new Promise((resolve, reject) => {
-        const s = serve({ fetch: app.fetch, port: config.FAAS_PORT, hostname: config.apiHost }, () =>
-          resolve(s),
-        );
-        s.once('error', reject);
+      const server = await startServer(app, {
+        port: config.FAAS_PORT,
+        hostname: config.apiHost,
+        limits: serverLimits(config),
+        logger: log,
+        metrics: httpMetrics,
       });
-      const address = server.address();
-      port = typeof address === 'object' && address ? address.port : config.FAAS_PORT;
-      closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      port = server.port;
+      closers.push(() => server.close());
       log.info({ url: `http://${config.apiHost}:${port}` }, 'API listening');
     }
     log.info(
