@@ -30,6 +30,8 @@ export interface ApiDeps {
   health: () => Promise<HealthReport>;
   metrics: () => Promise<{ contentType: string; body: string }>;
   token?: string;
+  /** A token that may read /metrics only; when set, it or `token` is required there. */
+  metricsToken?: string;
   /** Counts a request whose client went away before it was read (routine, logged at debug). */
   aborted?: () => void;
   bodyLimit: number;
@@ -75,7 +77,8 @@ export function createApp(d: ApiDeps): Hono {
     const report = await d.health();
     return c.json({ status: report.ok ? 'ok' : 'degraded', checks: report.checks }, report.ok ? 200 : 503);
   });
-  app.get('/metrics', async (c) => {
+  // Metrics name every function: with a token set, they are not for anyone who can connect.
+  app.get('/metrics', bearerAuth([d.token, d.metricsToken]), async (c) => {
     const m = await d.metrics();
     return c.body(m.body, 200, { 'Content-Type': m.contentType });
   });

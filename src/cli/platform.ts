@@ -297,6 +297,7 @@ export async function startPlatform(
       health,
       metrics: () => metrics.render(),
       token: config.FAAS_API_TOKEN,
+      metricsToken: config.FAAS_METRICS_TOKEN,
       aborted: () => httpMetrics.aborted.inc(),
       bodyLimit: config.FAAS_BODY_LIMIT,
       logger: log,

@@ -255,7 +255,7 @@ functions:
     };
     expect(health.status).toBe('ok');
     expect(Object.keys(health.checks).sort()).toEqual(['docker', 'minio', 'redis']);
-    const metrics = await (await fetch(`${p.url}/metrics`)).text();
+    const metrics = await (await fetch(`${p.url}/metrics`, { headers: auth })).text();
     expect(metrics).toMatch(/^faas_invocations_total\{function="hook",outcome="ok"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^faas_invocations_total\{function="hook",outcome="timeout"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^faas_containers\{function="hook",state="(idle|busy)"\} [1-9]\d*$/m);
