@@ -48,6 +48,8 @@ functions:
         FAAS_API_TOKEN: TOKEN,
         FAAS_HOST: '127.0.0.1',
         FAAS_BODY_LIMIT: String(64 * 1024),
+        // The burst test opens 1,000 connections at once from one address, over the default cap.
+        FAAS_MAX_CONNECTIONS_PER_SOURCE: '2000',
       },
     );
   }, 120_000);
