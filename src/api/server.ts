@@ -103,8 +103,17 @@ export async function startServer(
     });
   });
   // Once listening, an accept error (out of file descriptors under a flood) must not end the
-  // process: the server goes on accepting when descriptors free up.
-  server.on('error', (err) => log.warn({ err: err.message }, 'HTTP server error'));
+  // process: the server goes on accepting when descriptors free up. One line per 10 s at most,
+  // or the flood would fill the log too.
+  let warnedAt = -Infinity;
+  let since = 0;
+  server.on('error', (err) => {
+    since++;
+    if (Date.now() - warnedAt < 10_000) return;
+    log.warn({ err: err.message, errors: since }, 'HTTP server error');
+    warnedAt = Date.now();
+    since = 0;
+  });
 
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
