@@ -31,6 +31,10 @@ export interface ApiDeps {
   health: () => Promise<HealthReport>;
   metrics: () => Promise<{ contentType: string; body: string }>;
   token?: string;
+  /** A token that may read /metrics only; when set, it or `token` is required there. */
+  metricsToken?: string;
+  /** Counts a request whose client went away before it was read (routine, logged at debug). */
+  aborted?: () => void;
   bodyLimit: number;
   logger: Logger;
   /** Resolves a webhook secret's environment variable name to its value. */
@@ -52,12 +56,20 @@ function parseEvent(text: string): unknown {
 
 /**
  * The HTTP API: invoke functions, read invocations, list functions, health and metrics.
- * @example serve({ fetch: createApp(deps).fetch, port: 8080, hostname: '127.0.0.1' });
+ * @example await startServer(createApp(deps), { port: 8080, hostname: '127.0.0.1', limits, logger });
  */
 export function createApp(d: ApiDeps): Hono {
   const app = new Hono();
   const log = d.logger.child({ component: 'api' });
-  app.onError(onError((err) => log.error({ err: err.message, stack: err.stack }, 'request failed')));
+  app.onError(
+    onError(
+      (err) => log.error({ err: err.message, stack: err.stack }, 'request failed'),
+      (err) => {
+        log.debug({ err: err.message }, 'client went away mid-request');
+        d.aborted?.();
+      },
+    ),
+  );
   app.notFound(() => {
     throw new HttpError(404, 'not_found', 'no such route');
   });
@@ -66,7 +78,8 @@ export function createApp(d: ApiDeps): Hono {
     const report = await d.health();
     return c.json({ status: report.ok ? 'ok' : 'degraded', checks: report.checks }, report.ok ? 200 : 503);
   });
-  app.get(ROUTES.metrics, async (c) => {
+  // Metrics name every function: with a token set, they are not for anyone who can connect.
+  app.get(ROUTES.metrics, bearerAuth([d.token, d.metricsToken]), async (c) => {
     const m = await d.metrics();
     return c.body(m.body, 200, { 'Content-Type': m.contentType });
   });

@@ -14,15 +14,20 @@ export function safeEqual(a: string, b: string): boolean {
 
 /**
  * Requires `Authorization: Bearer <token>` when a token is configured; without one, the API is
- * bound to loopback (see config) and open.
+ * bound to loopback (see config) and open. Given several, any one of them is accepted; each is
+ * compared, so the time taken does not say which one came close.
  * @example app.use('/functions/*', bearerAuth(config.FAAS_API_TOKEN));
+ * @example app.get('/metrics', bearerAuth([config.FAAS_API_TOKEN, config.FAAS_METRICS_TOKEN]), h);
  */
-export function bearerAuth(token: string | undefined): MiddlewareHandler {
+export function bearerAuth(token: string | undefined | ReadonlyArray<string | undefined>): MiddlewareHandler {
+  const tokens = (Array.isArray(token) ? token : [token]).filter((t): t is string => !!t);
   return async (c, next) => {
-    if (token) {
+    if (tokens.length > 0) {
       const header = c.req.header('authorization') ?? '';
       const m = /^Bearer\s+(.+)$/i.exec(header);
-      if (!m || !safeEqual(m[1] as string, token)) {
+      const presented = m?.[1];
+      const matches = presented === undefined ? [] : tokens.map((t) => safeEqual(presented, t));
+      if (!matches.includes(true)) {
         throw new HttpError(401, 'unauthorized', 'a valid bearer token is required', {
           'WWW-Authenticate': 'Bearer realm="faas"',
         });

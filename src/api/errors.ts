@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { clientWentAway } from './client-gone.js';
 
 /**
  * An error that knows its HTTP status. Handlers throw it; one error handler turns it into
@@ -18,12 +19,19 @@ export class HttpError extends Error {
   }
 }
 
-/** The app's error handler: HttpError as itself, anything else as a 500 without internals. */
-export function onError(log: (err: Error) => void) {
+/**
+ * The app's error handler: HttpError as itself, a client that went away mid-request to
+ * `aborted` (nobody reads that answer), anything else to `log` and a 500 without internals.
+ */
+export function onError(log: (err: Error) => void, aborted: (err: Error) => void = () => undefined) {
   return (err: Error, c: Context) => {
     if (err instanceof HttpError) {
       for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
       return c.json({ error: { code: err.code, message: err.message } }, err.status);
+    }
+    if (clientWentAway(err, c)) {
+      aborted(err);
+      return c.body(null, 400);
     }
     log(err);
     return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);

@@ -3,7 +3,6 @@
  * asked for. `faas up` and the integration tests both start the platform through here.
  */
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { serve, type ServerType } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,10 +12,12 @@ import * as Minio from 'minio';
 import type { Redis } from 'ioredis';
 import type { PoolCounts } from '../api/admin.js';
 import { createApp, type HealthReport } from '../api/app.js';
+import { serverLimits, startServer } from '../api/server.js';
 import { Bundler } from '../build/bundle.js';
 import type { Config } from '../config/index.js';
 import type { Manifest } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
+import { HttpMetrics } from '../observability/http-metrics.js';
 import { Metrics, reportedState } from '../observability/metrics.js';
 import { DockerDriver } from '../pool/docker-driver.js';
 import { Autoscaler } from '../pool/autoscaler.js';
@@ -209,6 +210,7 @@ export async function startPlatform(
     const metrics = new Metrics(() => specs.map((s) => s.name), metricsPool, {
       backlog: (fn) => readBacklog(producer.queue(fn), Date.now()),
     });
+    const httpMetrics = new HttpMetrics(metrics.registry);
 
     if (roles.workers) {
       const reaper = new Reaper(redis, driver, instance, log, () => pool?.snapshot() ?? [], {
@@ -373,6 +375,8 @@ export async function startPlatform(
       health,
       metrics: () => metrics.render(),
       token: config.FAAS_API_TOKEN,
+      metricsToken: config.FAAS_METRICS_TOKEN,
+      aborted: () => httpMetrics.aborted.inc(),
       bodyLimit: config.FAAS_BODY_LIMIT,
       logger: log,
       secret: (name) => secrets[name],
@@ -415,15 +419,17 @@ export async function startPlatform(
 
     let port: number | undefined;
     if (roles.api) {
-      const server: ServerType = await new Promise((resolve, reject) => {
-        const s = serve({ fetch: app.fetch, port: config.FAAS_PORT, hostname: config.apiHost }, () =>
-          resolve(s),
-        );
-        s.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config)));
+      const server = await startServer(app, {
+        port: config.FAAS_PORT,
+        hostname: config.apiHost,
+        limits: serverLimits(config),
+        logger: log,
+        metrics: httpMetrics,
+      }).catch((err: NodeJS.ErrnoException) => {
+        throw listenError(err, config);
       });
-      const address = server.address();
-      port = typeof address === 'object' && address ? address.port : config.FAAS_PORT;
-      closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      port = server.port;
+      closers.push(() => server.close());
       log.info({ url: `http://${config.apiHost}:${port}` }, 'API listening');
     }
     log.info(

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { DURATION_PATTERN } from '../util/duration.js';
+import { DURATION_PATTERN, parseDuration } from '../util/duration.js';
 import { UserError } from '../util/user-error.js';
 
 /** A decimal whole number written as digits only (no blanks, hex or exponents). */
@@ -72,6 +72,25 @@ export const configSchema = z.object({
     .string()
     .regex(/^[\w.-]+$/, 'a Docker network name')
     .default('faas-outbound'),
+  /**
+   * Longest a client may take to send a request's headers (slow-loris clients are cut off).
+   * Proxies send headers at once, so this can be short.
+   */
+  FAAS_HEADERS_TIMEOUT: duration.default('10s'),
+  /** Longest a client may take to send a whole request, body included (not the response). */
+  FAAS_REQUEST_TIMEOUT: duration.default('60s'),
+  /**
+   * How long an idle keep-alive connection stays open. Longer than the idle timeout of a proxy's
+   * pooled upstream connections (nginx: 60s), so the proxy, not the platform, closes them.
+   */
+  FAAS_KEEPALIVE_TIMEOUT: duration.default('65s'),
+  /** Connections one source address may hold open at once; more are refused as they connect. */
+  FAAS_MAX_CONNECTIONS_PER_SOURCE: wholeNumber.pipe(z.number().min(1)).default(256),
+  /** A second bearer token that reads /metrics only (FAAS_API_TOKEN reads it too). */
+  FAAS_METRICS_TOKEN: z
+    .string()
+    .regex(/^\S{16,}$/, 'at least 16 characters, no whitespace')
+    .optional(),
   FAAS_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -142,6 +161,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const apiHost = c.FAAS_HOST ?? (c.FAAS_API_TOKEN ? '0.0.0.0' : '127.0.0.1');
   if (!c.FAAS_API_TOKEN && !['127.0.0.1', '::1', 'localhost'].includes(apiHost)) {
     throw new ConfigError(`FAAS_HOST=${apiHost} exposes the API beyond loopback`, 'set FAAS_API_TOKEN too');
+  }
+  for (const name of ['FAAS_HEADERS_TIMEOUT', 'FAAS_REQUEST_TIMEOUT', 'FAAS_KEEPALIVE_TIMEOUT'] as const) {
+    if (parseDuration(c[name]) === 0) throw new ConfigError(`${name}=${c[name]}: must be above 0`);
+  }
+  // Node refuses a server whose header timeout outlasts the whole request's.
+  if (parseDuration(c.FAAS_HEADERS_TIMEOUT) > parseDuration(c.FAAS_REQUEST_TIMEOUT)) {
+    throw new ConfigError(
+      `FAAS_HEADERS_TIMEOUT=${c.FAAS_HEADERS_TIMEOUT} is longer than FAAS_REQUEST_TIMEOUT=${c.FAAS_REQUEST_TIMEOUT}: the headers are part of the request`,
+    );
   }
   return { ...c, stateDir, apiHost };
 }

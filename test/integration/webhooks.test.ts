@@ -72,6 +72,8 @@ functions:
         FAAS_API_TOKEN: TOKEN,
         FAAS_HOST: '127.0.0.1',
         FAAS_BODY_LIMIT: String(64 * 1024),
+        // The burst test opens 1,000 connections at once from one address, over the default cap.
+        FAAS_MAX_CONNECTIONS_PER_SOURCE: '2000',
       },
     );
   }, 120_000);
@@ -386,7 +388,7 @@ functions:
     };
     expect(health.status).toBe('ok');
     expect(Object.keys(health.checks).sort()).toEqual(['docker', 'minio', 'redis']);
-    const metrics = await (await fetch(`${p.url}/metrics`)).text();
+    const metrics = await (await fetch(`${p.url}/metrics`, { headers: auth })).text();
     expect(metrics).toMatch(/^faas_invocations_total\{function="hook",outcome="ok"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^faas_invocations_total\{function="hook",outcome="timeout"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^faas_containers\{function="hook",state="(idle|busy)"\} [1-9]\d*$/m);

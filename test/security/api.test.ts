@@ -155,6 +155,8 @@ functions:
     ['POST', '/functions/echo/invoke'],
     ['POST', '/functions/echo/invoke?async=1'],
     ['GET', '/invocations/echo.0123456789abcdef'],
+    // Metrics name every function.
+    ['GET', '/metrics'],
   ];
   const BAD_AUTH: Array<[string, Record<string, string>, string?]> = [
     ['no header', {}],
@@ -182,7 +184,9 @@ functions:
         expect(res.headers.get('www-authenticate'), what).toMatch(/^Bearer realm=/);
         expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
       }
-      const metrics = await (await fetch(`${platform.url}/metrics`)).text();
+      const metrics = await (
+        await fetch(`${platform.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).text();
       expect(invocationsOf(metrics, 'echo'), 'no invocation ran').toBe(0);
     },
   );
@@ -203,7 +207,9 @@ functions:
     expect((await fetch(`${platform.url}/invocations/${id}`, { headers: auth })).status).toBe(200);
     expect((await fetch(`${platform.url}/invocations/${id}`)).status).toBe(401);
     // The metric the refusals were checked against counts this one call: it can tell.
-    const metrics = await (await fetch(`${platform.url}/metrics`)).text();
+    const metrics = await (
+      await fetch(`${platform.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).text();
     expect(invocationsOf(metrics, 'echo')).toBe(1);
   });
 

@@ -102,3 +102,31 @@ describe('bearerAuth without a token', () => {
     expect((await app('').request('/functions')).status).toBe(200);
   });
 });
+
+describe('bearerAuth with several tokens (/metrics: the API token or the metrics token)', () => {
+  const API = 'a'.repeat(20);
+  const METRICS = 'm'.repeat(20);
+  const status = async (tokens: Array<string | undefined>, header?: string) => {
+    const a = new Hono();
+    a.onError(onError(() => {}));
+    a.get('/metrics', bearerAuth(tokens), (c) => c.text('ok'));
+    return (await a.request('/metrics', { headers: header ? { Authorization: header } : {} })).status;
+  };
+
+  const cases: Array<[string, Array<string | undefined>, string | undefined, number]> = [
+    ['both set, API token', [API, METRICS], `Bearer ${API}`, 200],
+    ['both set, metrics token', [API, METRICS], `Bearer ${METRICS}`, 200],
+    ['both set, no header', [API, METRICS], undefined, 401],
+    ['both set, wrong token', [API, METRICS], `Bearer ${'w'.repeat(20)}`, 401],
+    ['both set, the two run together', [API, METRICS], `Bearer ${API}${METRICS}`, 401],
+    ['API token only, metrics token presented', [API, undefined], `Bearer ${METRICS}`, 401],
+    ['API token only, API token', [API, undefined], `Bearer ${API}`, 200],
+    ['metrics token only, no header', [undefined, METRICS], undefined, 401],
+    ['metrics token only, metrics token', [undefined, METRICS], `Bearer ${METRICS}`, 200],
+    ['neither set, no header', [undefined, undefined], undefined, 200],
+  ];
+
+  it.each(cases)('%s → %i', async (_label, tokens, header, expected) => {
+    expect(await status(tokens, header)).toBe(expected);
+  });
+});

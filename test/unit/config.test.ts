@@ -38,6 +38,40 @@ describe('loadConfig defaults', () => {
     expect(c.FAAS_MAX_CONTAINERS).toBeUndefined();
   });
 
+  it('the HTTP edge defaults: timeouts, connections per source, no metrics token', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      FAAS_HEADERS_TIMEOUT: '10s',
+      FAAS_REQUEST_TIMEOUT: '60s',
+      FAAS_KEEPALIVE_TIMEOUT: '65s',
+      FAAS_MAX_CONNECTIONS_PER_SOURCE: 256,
+    });
+    expect(c.FAAS_METRICS_TOKEN).toBeUndefined();
+  });
+
+  it('reads the HTTP edge settings', () => {
+    const c = loadConfig({
+      FAAS_HEADERS_TIMEOUT: '500ms',
+      FAAS_REQUEST_TIMEOUT: '2m',
+      FAAS_KEEPALIVE_TIMEOUT: '5s',
+      FAAS_MAX_CONNECTIONS_PER_SOURCE: '5',
+      FAAS_METRICS_TOKEN: 'm'.repeat(16),
+    });
+    expect(c).toMatchObject({
+      FAAS_HEADERS_TIMEOUT: '500ms',
+      FAAS_REQUEST_TIMEOUT: '2m',
+      FAAS_KEEPALIVE_TIMEOUT: '5s',
+      FAAS_MAX_CONNECTIONS_PER_SOURCE: 5,
+      FAAS_METRICS_TOKEN: 'm'.repeat(16),
+    });
+  });
+
+  it('a header timeout equal to the request timeout is allowed', () => {
+    expect(
+      loadConfig({ FAAS_HEADERS_TIMEOUT: '30s', FAAS_REQUEST_TIMEOUT: '30s' }).FAAS_HEADERS_TIMEOUT,
+    ).toBe('30s');
+  });
+
   it('empty strings count as unset', () => {
     const c = loadConfig({ FAAS_PORT: '', REDIS_URL: '', FAAS_API_TOKEN: '' });
     expect(c.FAAS_PORT).toBe(8080);
@@ -80,6 +114,15 @@ describe('loadConfig refuses invalid values, naming the variable', () => {
     [{ FAAS_BODY_LIMIT: '1023' }, 'FAAS_BODY_LIMIT'],
     [{ FAAS_INVOCATION_TTL: '7d' }, 'FAAS_INVOCATION_TTL'],
     [{ FAAS_LOG_LEVEL: 'verbose' }, 'FAAS_LOG_LEVEL'],
+    [{ FAAS_MAX_CONNECTIONS_PER_SOURCE: '0' }, 'FAAS_MAX_CONNECTIONS_PER_SOURCE'],
+    [{ FAAS_MAX_CONNECTIONS_PER_SOURCE: '-1' }, 'FAAS_MAX_CONNECTIONS_PER_SOURCE'],
+    [{ FAAS_MAX_CONNECTIONS_PER_SOURCE: '2.5' }, 'FAAS_MAX_CONNECTIONS_PER_SOURCE'],
+    [{ FAAS_MAX_CONNECTIONS_PER_SOURCE: 'many' }, 'FAAS_MAX_CONNECTIONS_PER_SOURCE'],
+    [{ FAAS_HEADERS_TIMEOUT: '10' }, 'FAAS_HEADERS_TIMEOUT'],
+    [{ FAAS_REQUEST_TIMEOUT: '1d' }, 'FAAS_REQUEST_TIMEOUT'],
+    [{ FAAS_KEEPALIVE_TIMEOUT: 'forever' }, 'FAAS_KEEPALIVE_TIMEOUT'],
+    [{ FAAS_METRICS_TOKEN: 'short' }, 'FAAS_METRICS_TOKEN'],
+    [{ FAAS_METRICS_TOKEN: `${'m'.repeat(16)} x` }, 'FAAS_METRICS_TOKEN'],
   ];
 
   it.each(cases)('%j names %s, on one line', (env, variable) => {
@@ -98,6 +141,20 @@ describe('loadConfig refuses invalid values, naming the variable', () => {
     const e = refusal({ FAAS_PORT: 'abc', REDIS_URL: 'nonsense' });
     expect(e.message).toMatch(/FAAS_PORT="abc" must be a whole number/);
     expect(e.message).toMatch(/REDIS_URL="nonsense" must be a URL/);
+  });
+
+  it.each(['FAAS_HEADERS_TIMEOUT', 'FAAS_REQUEST_TIMEOUT', 'FAAS_KEEPALIVE_TIMEOUT'])(
+    '%s=0s is refused: a timeout of zero would mean none',
+    (variable) => {
+      const e = refusal({ [variable]: '0s' });
+      expect(e.message).toContain(`${variable}=0s`);
+    },
+  );
+
+  it('a header timeout longer than the request timeout is refused, naming both', () => {
+    const e = refusal({ FAAS_HEADERS_TIMEOUT: '2m', FAAS_REQUEST_TIMEOUT: '1m' });
+    expect(e.message).toContain('FAAS_HEADERS_TIMEOUT=2m');
+    expect(e.message).toContain('FAAS_REQUEST_TIMEOUT=1m');
   });
 
   it('says what the token needs', () => {

@@ -92,9 +92,12 @@ export function minioTargetRoute(
     if (!o.token || !safeEqual(presented, o.token)) {
       throw new HttpError(401, 'unauthorized', 'bad or missing MinIO target token');
     }
+    // Read outside the try: a body cut short by a client that left is the app's error handler's
+    // (routine), not a malformed notification.
+    const text = await c.req.text();
     let routed: ReturnType<typeof routeNotification>;
     try {
-      routed = routeNotification(await c.req.json(), o.functions, Date.now());
+      routed = routeNotification(JSON.parse(text), o.functions, Date.now());
     } catch (err) {
       // A malformed notification will not get better on retry: accept it and say so in the log.
       const reason = (err as Error).message;
