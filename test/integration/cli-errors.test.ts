@@ -206,6 +206,13 @@ const rows: Row[] = [
     line: /^error: unknown option '--bogus'/,
   },
   {
+    verb: 'status',
+    why: 'an interval that is not a number',
+    args: () => ['status', '--interval', 'soon'],
+    env: apiUp,
+    line: /^faas: --interval "soon" is not a refresh interval: give milliseconds, 100 or more$/,
+  },
+  {
     verb: 'ls',
     why: 'an argument it does not take',
     args: () => ['ls', 'extra'],

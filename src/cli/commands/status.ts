@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UserError } from '../../util/user-error.js';
 import { ApiClient } from '../client.js';
 
 interface Status {
@@ -34,6 +35,13 @@ export function statusCommand(program: Command): void {
     .option('--once', 'print once and exit')
     .option('-i, --interval <ms>', 'refresh interval', '1000')
     .action(async (o: { once?: boolean; interval: string }) => {
+      const intervalMs = Number(o.interval);
+      if (!/^\d+$/.test(o.interval) || intervalMs < 100) {
+        throw new UserError(
+          `--interval "${o.interval}" is not a refresh interval`,
+          'give milliseconds, 100 or more',
+        );
+      }
       const client = ApiClient.fromEnv(process.env);
       const once = o.once || !process.stdout.isTTY;
       for (;;) {
@@ -43,7 +51,7 @@ export function statusCommand(program: Command): void {
           return;
         }
         process.stdout.write(`\x1b[H\x1b[2J${new Date().toISOString()}  (Ctrl-C to quit)\n${text}\n`);
-        await new Promise((r) => setTimeout(r, Number(o.interval)));
+        await new Promise((r) => setTimeout(r, intervalMs));
       }
     });
 }
