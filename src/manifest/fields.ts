@@ -84,5 +84,5 @@ export const envName = z
   .regex(ENV_NAME_PATTERN, 'is not a variable name: use letters, digits and _, not starting with a digit')
   .regex(
     new RegExp(`^(?!${RESERVED_ENV_PREFIXES.join('|')})`),
-    `names starting with ${RESERVED_ENV_PREFIXES.join(' or ')} are reserved for the platform`,
+    `names starting with ${RESERVED_ENV_PREFIXES.slice(0, -1).join(', ')} or ${RESERVED_ENV_PREFIXES.at(-1)} are reserved for the platform`,
   );

@@ -9,7 +9,11 @@ export const FUNCTION_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Environment variable names, and names a function may not set because the platform does. */
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-export const RESERVED_ENV_PREFIXES = ['FAAS_', 'AWS_'] as const;
+/**
+ * Names Lambda reserves for its runtime (`AWS_*`, `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`,
+ * `_HANDLER`, `_X_AMZN_TRACE_ID`) and the platform's own (`FAAS_*`): the runtime sets them.
+ */
+export const RESERVED_ENV_PREFIXES = ['FAAS_', 'AWS_', 'LAMBDA_', '_HANDLER', '_X_AMZN_'] as const;
 
 /** A webhook secret is given as the name of the variable holding it. */
 export const SECRET_NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;

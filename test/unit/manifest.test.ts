@@ -283,8 +283,21 @@ describe('an invalid manifest is refused with the path of each problem', () => {
       'reserved env name',
       fn('env: { FAAS_TOKEN: x }'),
       'functions.x.env.FAAS_TOKEN',
-      'names starting with FAAS_ or AWS_ are reserved',
+      'names starting with FAAS_, AWS_, LAMBDA_, _HANDLER or _X_AMZN_ are reserved',
     ],
+    [
+      "env name Lambda's runtime sets",
+      fn('env: { AWS_REGION: eu-west-1 }'),
+      'functions.x.env.AWS_REGION',
+      'are reserved',
+    ],
+    [
+      'Lambda task root',
+      fn('env: { LAMBDA_TASK_ROOT: /x }'),
+      'functions.x.env.LAMBDA_TASK_ROOT',
+      'are reserved',
+    ],
+    ['handler variable', fn('env: { _HANDLER: x.y }'), 'functions.x.env._HANDLER', 'are reserved'],
     ['env value not a string', fn('env: { RETRIES: 3 }'), 'functions.x.env.RETRIES', 'quote it'],
     [
       'prefix grant without slash',
