@@ -180,6 +180,7 @@ export async function startPlatform(
         prewarm: config.FAAS_PREWARM,
         hostCap: config.FAAS_MAX_CONTAINERS ?? defaultHostCap(),
         genericLimits: { memoryBytes: 128 * 1024 * 1024, cpu: 1, pids: 128 },
+        onViolation: (fn, reason) => metrics.protocolViolations.inc({ function: fn ?? '', reason }),
       });
       await pool.start();
       const p = pool;

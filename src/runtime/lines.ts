@@ -1,8 +1,14 @@
 import type { Socket } from 'node:net';
 
+/** A line grew past the reader's limit before its newline came. */
+export class LineTooLongError extends Error {
+  override name = 'LineTooLongError';
+}
+
 /**
  * Calls `onLine` for each newline-terminated line read from `socket`; calls `onOverflow` (and
  * stops reading) when a line grows past `maxBytes`, so a peer cannot make us buffer without end.
+ * Stops calling `onLine` once the socket is destroyed (a caller that refuses a line destroys it).
  */
 export function readLines(
   socket: Socket,
@@ -20,6 +26,7 @@ export function readLines(
       parts = [];
       size = 0;
       start = nl + 1;
+      if (socket.destroyed) return;
       onLine(line);
     }
     if (start < chunk.length) {
@@ -52,7 +59,7 @@ export function readFirstLine(socket: Socket, maxBytes: number): Promise<string>
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       const nl = buf.indexOf(10);
       if (nl === -1) {
-        if (buf.length > maxBytes) done(new Error(`header line longer than ${maxBytes} bytes`));
+        if (buf.length > maxBytes) done(new LineTooLongError(`header line longer than ${maxBytes} bytes`));
         return;
       }
       socket.pause();
