@@ -124,12 +124,13 @@ function parseObject(line: string): Parsed<{ t: string } & Record<string, unknow
   return { ok: true, msg: value as { t: string } & Record<string, unknown> };
 }
 
+/** The first few problems, escaped: zod quotes unknown keys, which are the sender's bytes. */
 function issues(error: z.ZodError): string {
-  return error.issues
+  const text = error.issues
     .slice(0, 3)
-    .map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`)
-    .join('; ')
-    .slice(0, 200);
+    .map((i) => `${i.path.map(String).join('.') || '(message)'}: ${i.message}`)
+    .join('; ');
+  return printable(text, 200);
 }
 
 /**
