@@ -299,7 +299,16 @@ describe('a function that breaks the runtime protocol costs only its own contain
         .split('\n')
         .filter((l) => l.startsWith('faas_protocol_violations_total{'))
         .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
-      console.log(`faas_protocol_violations_total: ${counted}`);
+      // One warning per container ended, with the reason and no more than a short escaped sample.
+      const warnings = platform
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('container broke the runtime protocol'));
+      const longest = Math.max(...warnings.map((l) => l.length));
+      console.log(
+        `faas_protocol_violations_total: ${counted}; warnings logged: ${warnings.length}, longest ${longest} chars`,
+      );
+      console.log(`a warning: ${warnings.find((w) => w.includes('"fn":"hostile"'))}`);
 
       for (const kind of VIOLATIONS) {
         const row = table.get(kind);
@@ -321,6 +330,9 @@ describe('a function that breaks the runtime protocol costs only its own contain
       }
       // Every container that was ended was counted once (the retried test's two included).
       expect(counted).toBeGreaterThanOrEqual(outcomes.filter((o) => o.errorKind === 'protocol').length);
+      expect(warnings.length).toBe(counted);
+      expect(longest).toBeLessThan(1000);
+      for (const w of warnings) expect(w).toMatch(/"fn":"(hostile|retried)".*"reason":"[a-z-]+"/);
       expect(failed, JSON.stringify(failed.slice(0, 5))).toEqual([]);
       expect(echo.filter((e) => e.phase === 'attack').length).toBeGreaterThan(20);
       expect(hwm).toBeLessThan(RSS_LIMIT_MB);
