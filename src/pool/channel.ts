@@ -196,7 +196,8 @@ export class RuntimeChannel extends EventEmitter {
       return this.violate({ reason: 'unknown-invocation', detail: `stream for ${printable(h.id)}` }, line);
     // A handler's call left running after its invocation ended: refused, not a violation.
     if (standing !== 'in-flight') return refuse(socket, ENDED);
-    void this.storage.stream(socket, h);
+    // stream() answers its own failures; anything past that must not become an unhandled rejection.
+    this.storage.stream(socket, h).catch(() => socket.destroy());
   }
 
   private openControl(socket: Socket): void {
@@ -312,10 +313,13 @@ export class RuntimeChannel extends EventEmitter {
       msg.op === 'list'
         ? { op: 'list', bucket: msg.bucket, prefix: msg.prefix }
         : { op: 'delete', bucket: msg.bucket, key: msg.key };
-    this.storage.request(op).then(
-      (value) => reply(true, value),
-      (error: WireError) => reply(false, undefined, error),
-    );
+    this.storage
+      .request(op)
+      .then(
+        (value) => reply(true, value),
+        (error: WireError) => reply(false, undefined, error),
+      )
+      .catch(() => undefined);
     return undefined;
   }
 

@@ -52,6 +52,7 @@ export function readFirstLine(socket: Socket, maxBytes: number): Promise<string>
       socket.off('data', onData);
       socket.off('end', onEnd);
       socket.off('error', onEnd);
+      socket.off('close', onClose);
       if (err) reject(err);
       else resolve(line ?? '');
     };
@@ -68,8 +69,11 @@ export function readFirstLine(socket: Socket, maxBytes: number): Promise<string>
       done(undefined, buf.subarray(0, nl).toString('utf8'));
     };
     const onEnd = (err?: Error): void => done(err ?? new Error('connection closed before a header line'));
+    // A socket destroyed on our side emits neither 'end' nor 'error'.
+    const onClose = (): void => onEnd();
     socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('error', onEnd);
+    socket.on('close', onClose);
   });
 }
