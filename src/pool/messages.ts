@@ -17,10 +17,13 @@ import type { ViolationReason } from './violations.js';
 
 /** Longest invocation id accepted (the host's own are `<function>.<32 hex>`, under 100). */
 export const MAX_ID_CHARS = 256;
-/** Longest bucket name accepted (S3 allows 63; room for other stores). */
-export const MAX_BUCKET_CHARS = 255;
-/** Longest key or prefix accepted (S3 allows 1024 bytes; grants.ts checks bytes). */
-export const MAX_KEY_CHARS = 1024;
+/**
+ * Longest bucket name and key accepted. Both come from the handler's own arguments, so names
+ * the grants refuse (an empty bucket, a key past S3's 1024 bytes) are refused there, as a
+ * permission error; only lengths no store has are a protocol violation.
+ */
+export const MAX_BUCKET_CHARS = 1024;
+export const MAX_KEY_CHARS = 4096;
 /** Error texts are kept to this length: a handler's own error may be long, and that is not hostile. */
 export const MAX_ERROR_CHARS = 64 * 1024;
 /**
@@ -72,7 +75,7 @@ const result = z.union([
     error: wireError(z.enum(RUNTIME_KINDS)),
   }),
 ]);
-const bucket = z.string().min(1).max(MAX_BUCKET_CHARS);
+const bucket = z.string().max(MAX_BUCKET_CHARS);
 const key = z.string().max(MAX_KEY_CHARS);
 const storage = z.discriminatedUnion('op', [
   z.strictObject({

@@ -32,6 +32,10 @@ describe('parseRuntimeMessage accepts what the runtime sends', () => {
       'storage with a path-like key (the grants refuse it, not the parser)',
       { t: 'storage', reqId: 3, id: ID, op: 'delete', bucket: 'b', key: '../x' },
     ],
+    [
+      'storage with an empty bucket and an overlong key (the grants refuse them, as a handler error)',
+      { t: 'storage', reqId: 4, id: ID, op: 'delete', bucket: '', key: 'k'.repeat(2000) },
+    ],
     ['crash', { t: 'crash', error: { kind: 'exit', name: 'TypeError', message: 'x', stack: 'at …' } }],
   ];
   it.each(good)('%s', (_name, msg) => {
@@ -158,18 +162,13 @@ describe('parseRuntimeMessage refuses anything else, with a reason', () => {
       'bad-fields',
     ],
     [
-      'storage with an empty bucket',
-      line({ t: 'storage', reqId: 1, id: ID, op: 'list', bucket: '', prefix: '' }),
-      'bad-fields',
-    ],
-    [
       'storage with a long bucket',
-      line({ t: 'storage', reqId: 1, id: ID, op: 'list', bucket: 'b'.repeat(256), prefix: '' }),
+      line({ t: 'storage', reqId: 1, id: ID, op: 'list', bucket: 'b'.repeat(1025), prefix: '' }),
       'bad-fields',
     ],
     [
       'storage with a long key',
-      line({ t: 'storage', reqId: 1, id: ID, op: 'delete', bucket: 'b', key: 'k'.repeat(1025) }),
+      line({ t: 'storage', reqId: 1, id: ID, op: 'delete', bucket: 'b', key: 'k'.repeat(4097) }),
       'bad-fields',
     ],
     [
