@@ -233,6 +233,7 @@ export async function startPlatform(
         hostCap: config.FAAS_MAX_CONTAINERS ?? defaultHostCap(),
         genericLimits: { memoryBytes: 128 * 1024 * 1024, cpu: 1, pids: 128 },
         region: config.S3_REGION,
+        onViolation: (fn, reason) => metrics.protocolViolations.inc({ function: fn ?? '', reason }),
       });
       await pool.start();
       const p = pool;

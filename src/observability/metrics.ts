@@ -42,6 +42,12 @@ export class Metrics {
     labelNames: ['function', 'prewarmed'] as const,
     registers: [this.registry],
   });
+  readonly protocolViolations = new Counter({
+    name: 'faas_protocol_violations_total',
+    help: 'Containers removed for a message the runtime protocol refuses, by function and reason.',
+    labelNames: ['function', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly events = new Counter({
     name: 'faas_events_total',
     help: 'Events by source (bucket, webhook, invoke, …) and outcome (queued, unavailable, invalid).',

@@ -1,69 +1,74 @@
 import { EventEmitter } from 'node:events';
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { StorageGrant } from '../manifest/types.js';
-import { readFirstLine, readLines } from '../runtime/lines.js';
+import { LineTooLongError, readFirstLine, readLines } from '../runtime/lines.js';
 import {
+  LOGS_TRUNCATED,
   MAX_LINE_BYTES,
+  MAX_LOG_BYTES,
+  type CrashMessage,
   type HostMessage,
   type InitMessage,
   type InvokeMessage,
   type LogLevel,
+  type LogMessage,
   type ResultMessage,
   type RuntimeMessage,
+  type StorageOp,
   type StorageRequestMessage,
-  type StreamHeader,
-  type StreamReply,
   type WireError,
 } from '../runtime/protocol.js';
 import type { StorageGateway } from '../storage/gateway.js';
-import { allowed, listScope, unsafeKey, type Access } from '../storage/grants.js';
+import { Ledger } from './ledger.js';
+import { parseRuntimeMessage, parseStreamHeader, printable } from './messages.js';
+import { refuse, StorageServer, type Grants } from './storage-server.js';
+import { protocolError, type Violation } from './violations.js';
 
 export type LogSink = (level: LogLevel, msg: string, ts: number) => void;
 
 interface InFlight {
   resolve: (r: ResultMessage) => void;
   onLog: LogSink;
+  logBytes: number;
 }
 
-/** Most keys one `listObjects` call returns. */
-const LIST_LIMIT = 10_000;
+/** Log bytes one invocation may send: the runtime's budget, then its one truncation marker. */
+const LOG_BUDGET = MAX_LOG_BYTES + Buffer.byteLength(LOGS_TRUNCATED);
+/** Longest first line of a connection (a hello or a stream header; both are small). */
+const MAX_HEADER_BYTES = 64 * 1024;
+/** A connection that sends no first line in this time is closed (it holds a host descriptor). */
+const HEADER_TIMEOUT_MS = 10_000;
+/** Connections one container may hold open at once; past it new ones are closed at once. */
+const MAX_CONNECTIONS = 256;
 
-function denied(op: string, bucket: string, key: string): WireError {
-  return {
-    kind: 'permission',
-    name: 'PermissionError',
-    message: `${op} ${bucket}/${key} is not allowed: grant it under storage.${op === 'get' || op === 'list' ? 'read' : 'write'} in the manifest`,
-  };
-}
-
-function storageError(err: unknown): WireError {
-  const e = err as { name?: string; message?: string };
-  return { kind: 'handler', name: e.name ?? 'StorageError', message: e.message ?? String(err) };
-}
+const ENDED: WireError = { kind: 'permission', name: 'PermissionError', message: 'the invocation has ended' };
 
 /**
- * The host's end of one container's runtime socket. The control connection carries init,
- * invocations, logs and results; each object body moves on a connection of its own.
+ * The host's end of one container's runtime socket: transport and dispatch. The control
+ * connection carries init, invocations, logs and results; each object body moves on a
+ * connection of its own (served by StorageServer). Every line is parsed by messages.ts; one
+ * that is malformed or does not fit the conversation is a violation: the channel fails every
+ * invocation on it with kind `protocol`, closes its connections, and emits 'violation' once
+ * (the pool then removes the container). No handler of container bytes throws.
  * Emits 'lost' once when the control connection closes (the runtime exited or was killed).
  */
 export class RuntimeChannel extends EventEmitter {
   private control?: Socket;
-  private readonly inflight = new Map<string, InFlight>();
-  private grants: { read: StorageGrant[]; write: StorageGrant[] } = { read: [], write: [] };
+  private readonly ledger = new Ledger<InFlight>();
+  private readonly storage: StorageServer;
   private helloWaiter?: { resolve: () => void; reject: (e: Error) => void };
   private initWaiter?: { resolve: () => void; reject: (e: WireError) => void };
   private lost = false;
+  private violation?: Violation;
   private readonly sockets = new Set<Socket>();
 
   private constructor(
     private readonly server: Server,
     readonly socketPath: string,
-    private readonly storage: StorageGateway,
+    gateway: StorageGateway,
   ) {
     super();
+    this.storage = new StorageServer(gateway);
   }
 
   /** Listens on `socketPath` (world-connectable: the container runs as another user). */
@@ -71,11 +76,13 @@ export class RuntimeChannel extends EventEmitter {
     await rm(socketPath, { force: true });
     const server = createServer({ allowHalfOpen: true });
     const channel = new RuntimeChannel(server, socketPath, storage);
-    server.on('connection', (s) => channel.accept(s));
+    server.on('connection', (s) => channel.guard(() => channel.accept(s)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(socketPath, () => resolve());
     });
+    // An accept that fails (out of descriptors) must not become an uncaught 'error'.
+    server.on('error', () => undefined);
     await chmod(socketPath, 0o666);
     return channel;
   }
@@ -83,6 +90,7 @@ export class RuntimeChannel extends EventEmitter {
   /** Resolves when the runtime has connected and said hello. */
   hello(timeoutMs: number): Promise<void> {
     if (this.control) return Promise.resolve();
+    if (this.violation) return Promise.reject(new Error(protocolError(this.violation).message));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`runtime did not connect within ${timeoutMs} ms`)),
@@ -96,40 +104,36 @@ export class RuntimeChannel extends EventEmitter {
   }
 
   /** Loads the function's code in the runtime; rejects with the runtime's error when it cannot. */
-  init(msg: Omit<InitMessage, 't'>, grants: { read: StorageGrant[]; write: StorageGrant[] }): Promise<void> {
-    this.grants = grants;
+  init(msg: Omit<InitMessage, 't'>, grants: Grants): Promise<void> {
+    this.storage.grants = grants;
+    if (this.violation) return Promise.reject(protocolError(this.violation));
     return new Promise((resolve, reject) => {
       this.initWaiter = { resolve, reject };
       this.send({ t: 'init', ...msg });
     });
   }
 
-  /** Sends an invocation; resolves with its result, or a `container-lost` failure if the runtime dies. */
+  /** Sends an invocation; resolves with its result, or a failure if the runtime dies or misbehaves. */
   invoke(msg: Omit<InvokeMessage, 't'>, onLog: LogSink): Promise<ResultMessage> {
-    if (this.lost) {
-      return Promise.resolve({
-        t: 'result',
-        id: msg.id,
-        ok: false,
-        error: { kind: 'container-lost', message: 'container is gone' },
-      });
-    }
+    const gone: WireError | undefined = this.violation
+      ? protocolError(this.violation)
+      : this.lost
+        ? { kind: 'container-lost', message: 'container is gone' }
+        : undefined;
+    if (gone) return Promise.resolve({ t: 'result', id: msg.id, ok: false, error: gone });
     return new Promise((resolve) => {
-      this.inflight.set(msg.id, { resolve, onLog });
+      this.ledger.start(msg.id, { resolve, onLog, logBytes: 0 });
       this.send({ t: 'invoke', ...msg });
     });
   }
 
-  /** Settles an in-flight invocation from outside (timeout), so a late result is ignored. */
+  /** Settles an in-flight invocation from outside (timeout); a late result is then ignored. */
   abandon(id: string, error: WireError): void {
-    const f = this.inflight.get(id);
-    if (!f) return;
-    this.inflight.delete(id);
-    f.resolve({ t: 'result', id, ok: false, error });
+    this.ledger.end(id, 'settled')?.resolve({ t: 'result', id, ok: false, error });
   }
 
   get inFlightCount(): number {
-    return this.inflight.size;
+    return this.ledger.size;
   }
 
   async close(): Promise<void> {
@@ -140,40 +144,87 @@ export class RuntimeChannel extends EventEmitter {
   }
 
   private send(msg: HostMessage): void {
-    this.control?.write(JSON.stringify(msg) + '\n');
+    if (this.control && !this.control.destroyed) this.control.write(JSON.stringify(msg) + '\n');
+  }
+
+  /** Runs a handler of container bytes; whatever it throws ends the container, not the platform. */
+  private guard(handle: () => void): void {
+    try {
+      handle();
+    } catch (err) {
+      try {
+        this.violate({ reason: 'unhandled', detail: printable(String((err as Error)?.message ?? err), 120) });
+      } catch {
+        // Nothing more to do here: the container is already being failed.
+      }
+    }
   }
 
   private accept(socket: Socket): void {
     socket.on('error', () => undefined);
+    if (this.violation || this.sockets.size >= MAX_CONNECTIONS) return void socket.destroy();
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    readFirstLine(socket, MAX_LINE_BYTES)
-      .then((line) => {
-        const msg = JSON.parse(line) as RuntimeMessage | StreamHeader;
-        if (msg.t === 'stream') return this.serveStream(socket, msg);
-        if (msg.t !== 'hello' || this.control) return void socket.destroy();
-        this.control = socket;
-        socket.setNoDelay(true);
-        socket.on('close', () => this.onLost());
-        // The server allows half-open sockets (for uploads); the control channel ends when the runtime does.
-        socket.on('end', () => socket.destroy());
-        readLines(
-          socket,
-          MAX_LINE_BYTES,
-          (l) => this.onMessage(JSON.parse(l) as RuntimeMessage),
-          () => socket.destroy(),
-        );
-        socket.resume();
-        this.helloWaiter?.resolve();
-      })
-      .catch(() => socket.destroy());
+    socket.setTimeout(HEADER_TIMEOUT_MS, () => socket.destroy());
+    readFirstLine(socket, MAX_HEADER_BYTES).then(
+      (line) => this.guard(() => this.onFirstLine(socket, line)),
+      (err: Error) =>
+        this.guard(() => {
+          // A connection that closes before a full line is the runtime's own business.
+          if (err instanceof LineTooLongError)
+            this.violate({ reason: 'line-too-long', detail: `a first line past ${MAX_HEADER_BYTES} bytes` });
+          socket.destroy();
+        }),
+    );
+  }
+
+  private onFirstLine(socket: Socket, line: string): void {
+    if (this.violation) return void socket.destroy();
+    socket.setTimeout(0);
+    if (!this.control) {
+      const first = parseRuntimeMessage(line);
+      if (!first.ok) return this.violate(first, line);
+      if (first.msg.t !== 'hello')
+        return this.violate({ reason: 'out-of-order', detail: `${first.msg.t} before hello` }, line);
+      return this.openControl(socket);
+    }
+    const header = parseStreamHeader(line);
+    if (!header.ok) return this.violate(header, line);
+    const h = header.msg;
+    const standing = this.ledger.standing(h.id);
+    if (standing === 'unknown')
+      return this.violate({ reason: 'unknown-invocation', detail: `stream for ${printable(h.id)}` }, line);
+    // A handler's call left running after its invocation ended: refused, not a violation.
+    if (standing !== 'in-flight') return refuse(socket, ENDED);
+    // stream() answers its own failures; anything past that must not become an unhandled rejection.
+    this.storage.stream(socket, h).catch(() => socket.destroy());
+  }
+
+  private openControl(socket: Socket): void {
+    this.control = socket;
+    socket.setNoDelay(true);
+    socket.on('close', () => this.guard(() => this.onLost()));
+    // The server allows half-open sockets (for uploads); the control channel ends when the runtime does.
+    socket.on('end', () => socket.destroy());
+    readLines(
+      socket,
+      MAX_LINE_BYTES,
+      (line) => this.guard(() => this.onLine(line)),
+      () =>
+        this.guard(() =>
+          this.violate({ reason: 'line-too-long', detail: `a line past ${MAX_LINE_BYTES} bytes` }),
+        ),
+    );
+    socket.resume();
+    this.helloWaiter?.resolve();
   }
 
   private onLost(): void {
     if (this.lost) return;
     this.lost = true;
     this.initWaiter?.reject({ kind: 'exit', message: 'runtime exited while loading the function' });
-    for (const [id, f] of this.inflight) {
+    this.initWaiter = undefined;
+    for (const [id, f] of this.ledger.settleAll()) {
       f.resolve({
         t: 'result',
         id,
@@ -181,108 +232,115 @@ export class RuntimeChannel extends EventEmitter {
         error: { kind: 'container-lost', message: 'the container stopped mid-invocation' },
       });
     }
-    this.inflight.clear();
     this.emit('lost');
   }
 
-  private onMessage(msg: RuntimeMessage): void {
+  private onLine(line: string): void {
+    if (this.violation) return;
+    const parsed = parseRuntimeMessage(line);
+    if (!parsed.ok) return this.violate(parsed, line);
+    const problem = this.dispatch(parsed.msg);
+    if (problem) this.violate(problem, line);
+  }
+
+  /** Acts on one well-formed message; returns why it does not fit the conversation, if it does not. */
+  private dispatch(msg: RuntimeMessage): Violation | undefined {
     switch (msg.t) {
-      case 'ready':
-        this.initWaiter?.resolve();
-        this.initWaiter = undefined;
-        break;
-      case 'init-error':
-        this.initWaiter?.reject(msg.error);
-        this.initWaiter = undefined;
-        break;
-      case 'log':
-        this.inflight.get(msg.id)?.onLog(msg.level, msg.msg, msg.ts);
-        break;
-      case 'result': {
-        const f = this.inflight.get(msg.id);
-        if (!f) return;
-        this.inflight.delete(msg.id);
-        f.resolve(msg);
-        break;
-      }
-      case 'storage':
-        void this.serveStorage(msg);
-        break;
-      case 'crash':
-        for (const [id, f] of this.inflight) {
-          f.onLog('error', `runtime crashed: ${msg.error.message}`, Date.now());
-          f.resolve({ t: 'result', id, ok: false, error: msg.error });
-        }
-        this.inflight.clear();
-        break;
       case 'hello':
-        break;
+        return { reason: 'out-of-order', detail: 'a second hello' };
+      case 'ready':
+      case 'init-error': {
+        const waiter = this.initWaiter;
+        if (!waiter) return { reason: 'out-of-order', detail: `${msg.t} with no init pending` };
+        this.initWaiter = undefined;
+        if (msg.t === 'ready') waiter.resolve();
+        else waiter.reject(msg.error);
+        return undefined;
+      }
+      case 'log':
+        return this.onLog(msg);
+      case 'result':
+        return this.onResult(msg);
+      case 'storage':
+        return this.onStorage(msg);
+      case 'crash':
+        return this.onCrash(msg);
     }
   }
 
-  private check(access: Access, bucket: string, key: string, listing = false): WireError | undefined {
-    // A listing may name no prefix at all; one that it names follows the rules of keys.
-    const bad = listing && key === '' ? undefined : unsafeKey(key);
-    if (bad)
-      return { kind: 'permission', name: 'PermissionError', message: `${bad}: ${JSON.stringify(key)}` };
-    const grants = access === 'read' ? this.grants.read : this.grants.write;
-    if (listing ? listScope(grants, bucket, key).length === 0 : !allowed(grants, bucket, key)) {
-      return denied(access === 'read' ? (listing ? 'list' : 'get') : 'put', bucket, key);
+  /**
+   * Whether a message about `id` is to be served. An id the host gave up on (timeout, crash) is
+   * late, not hostile: its message is dropped quietly. One never sent here is a violation.
+   */
+  private judge(id: string, what: string): { serve: true } | { serve: false; violation?: Violation } {
+    const standing = this.ledger.standing(id);
+    if (standing === 'in-flight') return { serve: true };
+    if (standing === 'settled') return { serve: false };
+    const reason = standing === 'unknown' ? 'unknown-invocation' : 'out-of-order';
+    return {
+      serve: false,
+      violation: { reason, detail: `${what} for ${standing} invocation ${printable(id)}` },
+    };
+  }
+
+  private onLog(msg: LogMessage): Violation | undefined {
+    const verdict = this.judge(msg.id, 'log');
+    if (!verdict.serve) return verdict.violation;
+    const f = this.ledger.get(msg.id) as InFlight;
+    f.logBytes += Buffer.byteLength(msg.msg);
+    if (f.logBytes > LOG_BUDGET)
+      return { reason: 'log-budget', detail: `more than ${LOG_BUDGET} bytes of logs for one invocation` };
+    f.onLog(msg.level, msg.msg, msg.ts);
+    return undefined;
+  }
+
+  private onResult(msg: ResultMessage): Violation | undefined {
+    const verdict = this.judge(msg.id, 'result');
+    if (!verdict.serve) return verdict.violation;
+    this.ledger.end(msg.id, 'finished')?.resolve(msg);
+    return undefined;
+  }
+
+  private onStorage(msg: StorageRequestMessage): Violation | undefined {
+    const reply = (ok: boolean, value?: unknown, error?: WireError) =>
+      this.send({ t: 'storage-reply', reqId: msg.reqId, ok, value, error });
+    const standing = this.ledger.standing(msg.id);
+    if (standing === 'unknown')
+      return { reason: 'unknown-invocation', detail: `storage for ${printable(msg.id)}` };
+    // A handler's call left running after its invocation ended: refused, not a violation.
+    if (standing !== 'in-flight') return void reply(false, undefined, ENDED);
+    const op: StorageOp =
+      msg.op === 'list'
+        ? { op: 'list', bucket: msg.bucket, prefix: msg.prefix }
+        : { op: 'delete', bucket: msg.bucket, key: msg.key };
+    this.storage
+      .request(op)
+      .then(
+        (value) => reply(true, value),
+        (error: WireError) => reply(false, undefined, error),
+      )
+      .catch(() => undefined);
+    return undefined;
+  }
+
+  private onCrash(msg: CrashMessage): undefined {
+    for (const [id, f] of this.ledger.settleAll()) {
+      f.onLog('error', `runtime crashed: ${msg.error.message}`, Date.now());
+      f.resolve({ t: 'result', id, ok: false, error: { ...msg.error, kind: 'exit' } });
     }
     return undefined;
   }
 
-  private async serveStorage(msg: StorageRequestMessage): Promise<void> {
-    const reply = (ok: boolean, value?: unknown, error?: WireError) =>
-      this.send({ t: 'storage-reply', reqId: msg.reqId, ok, value, error });
-    if (!this.inflight.has(msg.id))
-      return reply(false, undefined, { kind: 'permission', message: 'unknown invocation' });
-    try {
-      if (msg.op === 'list') {
-        const denial = this.check('read', msg.bucket, msg.prefix, true);
-        if (denial) return reply(false, undefined, denial);
-        const scopes = listScope(this.grants.read, msg.bucket, msg.prefix);
-        const lists = await Promise.all(scopes.map((p) => this.storage.list(msg.bucket, p, LIST_LIMIT)));
-        return reply(true, lists.flat().slice(0, LIST_LIMIT));
-      }
-      const denial = this.check('write', msg.bucket, msg.key);
-      if (denial) return reply(false, undefined, denial);
-      await this.storage.delete(msg.bucket, msg.key);
-      return reply(true, null);
-    } catch (err) {
-      return reply(false, undefined, storageError(err));
-    }
-  }
-
-  private async serveStream(socket: Socket, h: StreamHeader): Promise<void> {
-    const answer = (r: StreamReply) => socket.write(JSON.stringify(r) + '\n');
-    const denial = this.inflight.has(h.id)
-      ? this.check(h.op === 'get' ? 'read' : 'write', h.bucket, h.key)
-      : ({ kind: 'permission', message: 'unknown invocation' } as WireError);
-    if (denial) {
-      answer({ ok: false, error: denial });
-      socket.end();
-      return;
-    }
-    try {
-      if (h.op === 'get') {
-        const obj = await this.storage.get(h.bucket, h.key);
-        answer({ ok: true, contentType: obj.contentType, contentLength: obj.contentLength });
-        await pipeline(obj.body, socket);
-      } else {
-        // The upload consumes a separate stream: reading the socket to its end directly would
-        // destroy it before the reply is written.
-        const body = new PassThrough();
-        socket.pipe(body);
-        const res = await this.storage.put(h.bucket, h.key, body, h.contentType);
-        answer({ ok: true, etag: res.etag });
-        socket.end();
-      }
-    } catch (err) {
-      if (!socket.destroyed) {
-        answer({ ok: false, error: storageError(err) });
-        socket.end();
-      }
-    }
+  /** Fails everything on this container once; the pool removes it on 'violation'. */
+  private violate(v: Violation, raw?: string): void {
+    if (this.violation) return;
+    this.violation = { reason: v.reason, detail: v.detail };
+    const error = protocolError(this.violation);
+    this.helloWaiter?.reject(new Error(error.message));
+    this.initWaiter?.reject(error);
+    this.initWaiter = undefined;
+    for (const [id, f] of this.ledger.settleAll()) f.resolve({ t: 'result', id, ok: false, error });
+    for (const socket of this.sockets) socket.destroy();
+    this.emit('violation', this.violation, raw === undefined ? undefined : printable(raw));
   }
 }

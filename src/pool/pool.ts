@@ -17,6 +17,7 @@ import {
 import type { ScaleContainer, ScaleDecision } from './autoscale.js';
 import { containersToStart, pickContainer } from './placement.js';
 import { transition, type PoolContainer } from './state.js';
+import type { Violation, ViolationReason } from './violations.js';
 
 /** Raised to a waiting invocation when no container could be made ready for it. */
 export class PoolError extends Error {
@@ -49,6 +50,8 @@ export interface PoolOptions {
   startTimeoutMs?: number;
   /** Called after every change of pool state (for metrics). */
   onChange?: () => void;
+  /** Called once per container that broke the runtime protocol (for metrics). */
+  onViolation?: (fn: string | undefined, reason: ViolationReason) => void;
 }
 
 export interface Lease {
@@ -362,6 +365,7 @@ export class Pool {
     const dir = join(this.o.stateDir, 'run', c.name);
     await mkdir(dir, { recursive: true, mode: 0o755 });
     c.channel = await RuntimeChannel.listen(join(dir, 'host.sock'), this.o.storage);
+    c.channel.once('violation', (v: Violation, sample?: string) => this.onViolation(c, v, sample));
     c.channel.once('lost', () => {
       if (c.state === 'stopping' || c.state === 'dead') return;
       // Read how it ended before removing it: the engine forgets once the container is gone.
@@ -451,6 +455,24 @@ export class Pool {
       .filter((c) => c.fn !== fn && c.state === 'ready' && c.inFlight === 0)
       .sort((a, b) => a.lastUsed - b.lastUsed)[0];
     if (victim) void this.stop(victim, 'evicted').then(() => this.pump(fn));
+  }
+
+  /**
+   * A container sent what the protocol refuses: its invocations already failed (kind
+   * `protocol`); remove it now, whether or not it holds one, so that it serves no more.
+   */
+  private onViolation(c: PoolContainer, v: Violation, sample: string | undefined): void {
+    this.log.warn(
+      { container: c.name, fn: c.fn, reason: v.reason, detail: v.detail, sample },
+      'container broke the runtime protocol: removing it',
+    );
+    try {
+      this.o.onViolation?.(c.fn, v.reason);
+    } catch {
+      // Metrics must not keep the container alive.
+    }
+    c.stopReason ??= 'protocol';
+    void this.stop(c, 'protocol');
   }
 
   private async stop(c: PoolContainer, reason: string): Promise<void> {

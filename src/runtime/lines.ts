@@ -1,8 +1,14 @@
 import type { Socket } from 'node:net';
 
+/** A line grew past the reader's limit before its newline came. */
+export class LineTooLongError extends Error {
+  override name = 'LineTooLongError';
+}
+
 /**
  * Calls `onLine` for each newline-terminated line read from `socket`; calls `onOverflow` (and
  * stops reading) when a line grows past `maxBytes`, so a peer cannot make us buffer without end.
+ * Stops calling `onLine` once the socket is destroyed (a caller that refuses a line destroys it).
  */
 export function readLines(
   socket: Socket,
@@ -20,6 +26,7 @@ export function readLines(
       parts = [];
       size = 0;
       start = nl + 1;
+      if (socket.destroyed) return;
       onLine(line);
     }
     if (start < chunk.length) {
@@ -45,6 +52,7 @@ export function readFirstLine(socket: Socket, maxBytes: number): Promise<string>
       socket.off('data', onData);
       socket.off('end', onEnd);
       socket.off('error', onEnd);
+      socket.off('close', onClose);
       if (err) reject(err);
       else resolve(line ?? '');
     };
@@ -52,7 +60,7 @@ export function readFirstLine(socket: Socket, maxBytes: number): Promise<string>
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       const nl = buf.indexOf(10);
       if (nl === -1) {
-        if (buf.length > maxBytes) done(new Error(`header line longer than ${maxBytes} bytes`));
+        if (buf.length > maxBytes) done(new LineTooLongError(`header line longer than ${maxBytes} bytes`));
         return;
       }
       socket.pause();
@@ -61,8 +69,11 @@ export function readFirstLine(socket: Socket, maxBytes: number): Promise<string>
       done(undefined, buf.subarray(0, nl).toString('utf8'));
     };
     const onEnd = (err?: Error): void => done(err ?? new Error('connection closed before a header line'));
+    // A socket destroyed on our side emits neither 'end' nor 'error'.
+    const onClose = (): void => onEnd();
     socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('error', onEnd);
+    socket.on('close', onClose);
   });
 }

@@ -23,6 +23,11 @@ export const MAX_LINE_BYTES = 8 * 1024 * 1024;
  * enforces it again against a runtime that does not.
  */
 export const MAX_LOG_BYTES = 256 * 1024;
+/**
+ * Most log lines kept per invocation. The runtime does not count lines, so the host cuts past
+ * it (a truncation, not a protocol violation): a flood of empty lines costs no host memory.
+ */
+export const MAX_LOG_LINES = 10_000;
 /** The last log line of an invocation whose logs were cut. */
 export const LOGS_TRUNCATED = `[logs truncated at ${MAX_LOG_BYTES} bytes]`;
 /** Largest handler result (JSON) the runtime sends; larger results fail with `result-too-large`. */
@@ -39,7 +44,8 @@ export type ErrorKind =
   | 'container-lost' // the container died for another reason (killed from outside)
   | 'init' // the handler could not be loaded
   | 'result-too-large' // the result exceeded MAX_RESULT_BYTES
-  | 'no-capacity'; // no container could be started for the function
+  | 'no-capacity' // no container could be started for the function
+  | 'protocol'; // the runtime sent a malformed or out-of-order message; the container was replaced
 
 export interface WireError {
   kind: ErrorKind;

@@ -1,7 +1,14 @@
 import type { FunctionSpec } from '../manifest/types.js';
-import { LOGS_TRUNCATED, MAX_LOG_BYTES, type LogLevel, type WireError } from '../runtime/protocol.js';
+import {
+  LOGS_TRUNCATED,
+  MAX_LOG_BYTES,
+  MAX_LOG_LINES,
+  type LogLevel,
+  type WireError,
+} from '../runtime/protocol.js';
 import type { RuntimeChannel } from '../pool/channel.js';
 import { PoolError, type Pool } from '../pool/pool.js';
+import { retiresContainer } from './error-policy.js';
 
 export { MAX_LOG_BYTES } from '../runtime/protocol.js';
 
@@ -26,9 +33,6 @@ export interface Outcome {
   container?: string;
 }
 
-/** Kinds after which the container is not trusted with more work. */
-const RETIRE: ReadonlySet<WireError['kind']> = new Set(['timeout', 'exit', 'oom', 'container-lost', 'init']);
-
 /**
  * Runs one invocation on a pooled container: lease a slot, send the event, enforce the timeout
  * (kill the container, which the pool then replaces), collect the logs, release the slot.
@@ -45,9 +49,10 @@ export async function invoke(
   const onLog = (level: LogLevel, msg: string, ts: number): void => {
     if (logsTruncated) return;
     logBytes += Buffer.byteLength(msg);
-    if (logBytes > MAX_LOG_BYTES) {
+    if (logBytes > MAX_LOG_BYTES || logs.length >= MAX_LOG_LINES) {
       logsTruncated = true;
-      logs.push({ ts, level: 'warn', msg: LOGS_TRUNCATED });
+      const cut = logBytes > MAX_LOG_BYTES ? LOGS_TRUNCATED : `[logs truncated at ${MAX_LOG_LINES} lines]`;
+      logs.push({ ts, level: 'warn', msg: cut });
       return;
     }
     logs.push({ ts, level, msg });
@@ -96,7 +101,7 @@ export async function invoke(
       error = { ...error, message: `${result.error.message} (${cause.message})` };
     }
   }
-  pool.release(lease, !result.ok && error && RETIRE.has(error.kind) ? error.kind : undefined);
+  pool.release(lease, !result.ok && error && retiresContainer(error.kind) ? error.kind : undefined);
   return {
     ok: result.ok,
     value: result.value,

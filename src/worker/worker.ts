@@ -9,10 +9,8 @@ import { jobPayloadSchema } from '../queue/payload.js';
 import type { InvocationRecord, RecordStore } from '../queue/records.js';
 import type { WireError } from '../runtime/protocol.js';
 import { backoffDelay } from '../util/backoff.js';
+import { endsRetries } from './error-policy.js';
 import { invoke, type Outcome } from './invoke.js';
-
-/** Failures that another attempt cannot fix. */
-const FINAL: ReadonlySet<WireError['kind']> = new Set(['permanent', 'result-too-large']);
 
 /** Time beyond the function's timeout before BullMQ treats a job's lock as lost. */
 const LOCK_MARGIN_MS = 30_000;
@@ -108,7 +106,7 @@ export class FunctionWorker {
       attempt,
     });
     this.o.onOutcome?.(spec, outcome);
-    const final = !outcome.ok && outcome.error && FINAL.has(outcome.error.kind);
+    const final = !outcome.ok && outcome.error && endsRetries(outcome.error.kind);
     const willRetry = !outcome.ok && !final && attempt < spec.retry.attempts;
     const previous = attempt > 1 ? await this.o.records.get(id) : undefined;
     const error = outcome.error && {

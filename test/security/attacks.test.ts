@@ -273,7 +273,9 @@ describe('hostile functions', () => {
     expect(out.found[other]).toEqual([]);
   });
 
-  it("cannot reach the host's services, Docker's socket or DNS; the runtime socket refuses forgeries", async () => {
+  // Forged messages on the runtime socket (a second hello, a stream for another invocation) end
+  // the container now: protocol-fuzz.test.ts covers them.
+  it("cannot reach the host's services, Docker's socket or DNS", async () => {
     const port = Number(new URL(platform.url).port);
     const r = await call('network', { ports: [port], hostAddresses: hostAddresses() });
     console.log('network:', JSON.stringify(r.body));
@@ -283,7 +285,6 @@ describe('hostile functions', () => {
       sockets: Record<string, string>;
       dns: string;
       interfaces: string[];
-      hostSocket: { secondHello: { reply: string }; forgedStream: { reply: string } };
     };
     expect(Object.keys(out.tcp).length).toBeGreaterThanOrEqual(10);
     for (const [target, outcome] of Object.entries(out.tcp)) {
@@ -296,11 +297,6 @@ describe('hostile functions', () => {
     });
     expect(out.dns).toMatch(/^(EAI_AGAIN|ENOTFOUND|ECONNREFUSED)$/);
     expect(out.interfaces).toEqual(['lo']);
-    expect(out.hostSocket.secondHello.reply).toBe('closed without a reply');
-    expect(JSON.parse(out.hostSocket.forgedStream.reply)).toMatchObject({
-      ok: false,
-      error: { kind: 'permission', message: 'unknown invocation' },
-    });
   });
 
   it('cannot gain privileges, see the host, exec from /tmp or read the platform’s environment', async () => {
