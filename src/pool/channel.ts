@@ -13,6 +13,7 @@ import {
   type LogLevel,
   type ResultMessage,
   type RuntimeMessage,
+  type S3StreamHeader,
   type StorageRequestMessage,
   type StreamHeader,
   type StreamReply,
@@ -20,6 +21,7 @@ import {
 } from '../runtime/protocol.js';
 import type { StorageGateway } from '../storage/gateway.js';
 import { allowed, listScope, unsafeKey, type Access } from '../storage/grants.js';
+import type { S3Proxy } from '../storage/s3-proxy/proxy.js';
 
 export type LogSink = (level: LogLevel, msg: string, ts: number) => void;
 
@@ -53,6 +55,8 @@ export class RuntimeChannel extends EventEmitter {
   private control?: Socket;
   private readonly inflight = new Map<string, InFlight>();
   private grants: { read: StorageGrant[]; write: StorageGrant[] } = { read: [], write: [] };
+  /** Set once the container is given a function: S3 requests before that are refused. */
+  private assigned = false;
   private helloWaiter?: { resolve: () => void; reject: (e: Error) => void };
   private initWaiter?: { resolve: () => void; reject: (e: WireError) => void };
   private lost = false;
@@ -62,15 +66,19 @@ export class RuntimeChannel extends EventEmitter {
     private readonly server: Server,
     readonly socketPath: string,
     private readonly storage: StorageGateway,
+    private readonly s3?: S3Proxy,
   ) {
     super();
   }
 
-  /** Listens on `socketPath` (world-connectable: the container runs as another user). */
-  static async listen(socketPath: string, storage: StorageGateway): Promise<RuntimeChannel> {
+  /**
+   * Listens on `socketPath` (world-connectable: the container runs as another user). Without
+   * `s3`, the container's S3 endpoint gets no answer.
+   */
+  static async listen(socketPath: string, storage: StorageGateway, s3?: S3Proxy): Promise<RuntimeChannel> {
     await rm(socketPath, { force: true });
     const server = createServer({ allowHalfOpen: true });
-    const channel = new RuntimeChannel(server, socketPath, storage);
+    const channel = new RuntimeChannel(server, socketPath, storage, s3);
     server.on('connection', (s) => channel.accept(s));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -98,6 +106,7 @@ export class RuntimeChannel extends EventEmitter {
   /** Loads the function's code in the runtime; rejects with the runtime's error when it cannot. */
   init(msg: Omit<InitMessage, 't'>, grants: { read: StorageGrant[]; write: StorageGrant[] }): Promise<void> {
     this.grants = grants;
+    this.assigned = true;
     return new Promise((resolve, reject) => {
       this.initWaiter = { resolve, reject };
       this.send({ t: 'init', ...msg });
@@ -149,8 +158,13 @@ export class RuntimeChannel extends EventEmitter {
     socket.once('close', () => this.sockets.delete(socket));
     readFirstLine(socket, MAX_LINE_BYTES)
       .then((line) => {
-        const msg = JSON.parse(line) as RuntimeMessage | StreamHeader;
+        const msg = JSON.parse(line) as RuntimeMessage | StreamHeader | S3StreamHeader;
         if (msg.t === 'stream') return this.serveStream(socket, msg);
+        // One S3 request; the proxy validates the header itself (see s3-proxy/header.ts).
+        if (msg.t === 's3') {
+          if (!this.s3) return void socket.destroy();
+          return this.s3.serve(socket, msg, this.assigned ? this.grants : undefined);
+        }
         if (msg.t !== 'hello' || this.control) return void socket.destroy();
         this.control = socket;
         socket.setNoDelay(true);
