@@ -1,9 +1,16 @@
 import { build } from 'esbuild';
 import { stat } from 'node:fs/promises';
 import type { FunctionSpec } from '../manifest/types.js';
+import provided from './provided-packages.json' with { type: 'json' };
 
 /** Largest bundled function the platform loads (it travels over the runtime socket). */
 export const MAX_BUNDLE_BYTES = 6 * 1024 * 1024;
+
+/**
+ * Packages the runtime image provides, as Lambda's Node.js runtime provides the AWS SDK: left
+ * out of bundles (with their subpaths), so handlers import them without installing anything.
+ */
+export const PROVIDED_PACKAGES: readonly string[] = provided;
 
 /** Raised when a function's code cannot be bundled; the message says what to fix. */
 export class BundleError extends Error {
@@ -12,7 +19,8 @@ export class BundleError extends Error {
 
 /**
  * Bundles a function's handler (JavaScript or TypeScript) with everything it imports into one
- * ES module, so the container needs no node_modules and sees no other function's files.
+ * ES module, so the container needs no node_modules of the function's and sees no other
+ * function's files. Only {@link PROVIDED_PACKAGES} stay imports, resolved in the runtime image.
  * Results are cached per handler file and modification time.
  */
 export class Bundler {
@@ -39,6 +47,7 @@ export class Bundler {
         target: 'node20',
         sourcemap: 'inline',
         logLevel: 'silent',
+        external: PROVIDED_PACKAGES.flatMap((p) => [p, `${p}/*`]),
         // CommonJS dependencies call require(); give the ES module bundle one.
         banner: {
           js: "import { createRequire as __faasCreateRequire } from 'node:module'; const require = __faasCreateRequire(import.meta.url);",
