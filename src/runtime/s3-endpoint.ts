@@ -61,13 +61,17 @@ async function relay(socketPath: string, req: IncomingMessage, res: ServerRespon
   host.on('error', () => undefined);
   try {
     host.write(JSON.stringify(headerOf(req)) + '\n');
-    // The request body goes up while the answer is awaited: the host may answer (and refuse)
-    // before reading it all, which ends this pipeline early; that is not an error here.
-    const sent = pipeline(req, host).catch(() => undefined);
+    // The request body goes up while the answer is awaited (pipe keeps the backpressure).
+    req.pipe(host);
     const reply = JSON.parse(await readFirstLine(host, MAX_S3_HEADER_BYTES)) as S3StreamReply;
+    if (reply.status >= 300) {
+      // A refusal comes before the body is read: stop sending it, and drop the rest unread.
+      req.unpipe(host);
+      host.end();
+      req.resume();
+    }
     res.writeHead(reply.status, reply.headers);
     await pipeline(host, res);
-    await sent;
   } catch (err) {
     if (!res.headersSent) {
       const body = errorXml(

@@ -150,7 +150,9 @@ export class S3Proxy {
         'x-amz-error-code': r.code,
       },
     });
-    // The container may still be sending a body: the answer is all it gets.
-    socket.end(body, () => socket.destroy());
+    // The container may still be sending a body: it is read and dropped until the runtime, having
+    // the answer, ends its side. Closing at once could lose the answer to the container's EPIPE.
+    socket.resume();
+    socket.end(body);
   }
 }
