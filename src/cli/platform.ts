@@ -200,7 +200,12 @@ export async function startPlatform(
       const bundler = new Bundler();
       // Bundle every function now: a handler that does not build is reported at start.
       await Promise.all(specs.map((s) => bundler.code(s)));
-      const s3Proxy = new S3Proxy(s3ProxyOptions(config));
+      const s3Proxy = new S3Proxy({
+        ...s3ProxyOptions(config),
+        onRequest: ({ op, status, denied }) => {
+          if (denied) log.debug({ op, status, reason: denied }, 'S3 request from a container refused');
+        },
+      });
       closers.push(async () => s3Proxy.close());
       pool = new Pool({
         driver,
