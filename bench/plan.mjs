@@ -11,6 +11,8 @@
  * @property {{ total: number, warmup: number, concurrency: number, raw: number }} throughput
  * @property {number} backlog async invokes of the scaling scenario
  * @property {{ trickle: number, sustained: number, concurrency: number }} bucket
+ * @property {{ small: number, large: number, warmup: number }} s3 GetObject reads of the 1 KB and
+ *   10 MB objects per repetition, on each side
  */
 
 /** @type {Sizes} */
@@ -21,6 +23,7 @@ export const FULL = {
   throughput: { total: 10_000, warmup: 1000, concurrency: 64, raw: 10_000 },
   backlog: 200,
   bucket: { trickle: 30, sustained: 500, concurrency: 16 },
+  s3: { small: 200, large: 10, warmup: 20 },
 };
 
 /** Every scenario once, small: a smoke test that each completes, never a timing. */
@@ -32,6 +35,7 @@ export const QUICK = {
   throughput: { total: 300, warmup: 100, concurrency: 64, raw: 1000 },
   backlog: 40,
   bucket: { trickle: 5, sustained: 20, concurrency: 8 },
+  s3: { small: 20, large: 2, warmup: 5 },
 };
 
 const once = { attempts: 1 };
@@ -52,6 +56,7 @@ export function names(run, reps) {
     tp: `${run}-tp`,
     scale: `${run}-scale`,
     stamp: `${run}-stamp`,
+    s3: `${run}-s3get`,
   };
 }
 
@@ -109,6 +114,24 @@ export function bucketManifest(fn, bucket) {
       scale: { min: 2, max: 4, idleTimeout: '30m' },
       retry: once,
       triggers: [{ bucket }],
+    },
+  };
+}
+
+/**
+ * The platform of the S3 endpoint scenario: one function reading the run's bucket.
+ * @param {string} fn
+ * @param {string} bucket
+ */
+export function s3Manifest(fn, bucket) {
+  return {
+    [fn]: {
+      handler: 's3get/index.handler',
+      timeout: '120s',
+      memory: '256Mi',
+      scale: { min: 1, max: 1, idleTimeout: '30m' },
+      retry: once,
+      storage: { read: [`${bucket}/obj/`] },
     },
   };
 }

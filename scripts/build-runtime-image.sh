@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the function runtime image without a registry: the host's Node.js binary and the
-# libraries it links, plus the bundled runtime program, imported as a single-layer image.
-# The tag is a hash of the inputs, so any change to the runtime (or to Node) builds a new image.
+# libraries it links, the bundled runtime program, and the AWS SDK packages functions import
+# without bundling (as Lambda's Node.js runtime provides them), imported as a single-layer image.
+# The tag is a hash of the inputs, so any change to the runtime, the SDK's versions or Node
+# builds a new image.
 # Where a registry is reachable, Dockerfile.runtime builds the equivalent from an official image.
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
@@ -13,7 +15,8 @@ node scripts/bundle-runtime.mjs
 [ -f "$BUNDLE" ] || die "runtime bundle missing after build: $BUNDLE"
 
 bundle_sha=$(sha256sum "$BUNDLE" | cut -c1-64)
-inputs_sha=$( { echo "$bundle_sha"; "$NODE_BIN" --version; sha256sum "$0" | cut -c1-64; } | sha256sum | cut -c1-16)
+sdk_list=$(node scripts/runtime-sdk.mjs) || die "cannot list the SDK packages for the image: run npm ci"
+inputs_sha=$( { echo "$bundle_sha"; "$NODE_BIN" --version; sha256sum "$0" scripts/runtime-sdk.mjs | cut -c1-64; echo "$sdk_list"; } | sha256sum | cut -c1-16)
 TAG="faas-runtime:$inputs_sha"
 
 if docker image inspect "$TAG" >/dev/null 2>&1; then
@@ -31,11 +34,16 @@ ldd "$NODE_BIN" | grep -o '/[^ ]*' | while read -r lib; do
   cp -L --parents "$lib" "$rootfs"
 done
 cp "$BUNDLE" "$rootfs/opt/faas/runtime.mjs"
+# The SDK at /opt/faas/node_modules, reached through /node_modules: ES module resolution ignores
+# NODE_PATH and looks in node_modules of every folder above the importing file, whichever folder
+# the function's code is written to.
+node scripts/runtime-sdk.mjs --copy "$rootfs/opt/faas"
+ln -s opt/faas/node_modules "$rootfs/node_modules"
 printf 'root:x:0:0:root:/root:/sbin/nologin\nfn:x:10001:10001:function:/tmp:/sbin/nologin\n' >"$rootfs/etc/passwd"
 printf 'root:x:0:\nfn:x:10001:\n' >"$rootfs/etc/group"
 chmod 1777 "$rootfs/tmp"
 
-tar -C "$rootfs" -c . | docker import \
+tar -C "$rootfs" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -c . | docker import \
   --change 'USER 10001:10001' \
   --change 'WORKDIR /var/task' \
   --change 'ENV NODE_ENV=production' \

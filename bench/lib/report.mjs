@@ -1,7 +1,15 @@
 /** Printing results: the figures table, the warm-path breakdown, and a comparison with an earlier file. */
 
 /** Scenario objects in the order they are printed. */
-export const SCENARIOS = ['warm_invoke', 'cold_start', 'throughput', 'bucket', 'scaling', 'memory'];
+export const SCENARIOS = [
+  'warm_invoke',
+  'cold_start',
+  'throughput',
+  'bucket',
+  'scaling',
+  'memory',
+  's3_endpoint',
+];
 
 /**
  * @param {string[][]} rows first row is the header

@@ -13,6 +13,7 @@ export function assemble(figures) {
   const b = m.bucket ?? {};
   const s = m.scaling ?? {};
   const mem = m.memory ?? {};
+  const s3 = m.s3_endpoint ?? {};
   const ratio = (/** @type {number} */ a, /** @type {number} */ z) => Number((a / z).toFixed(3));
   return {
     warm_invoke: {
@@ -49,6 +50,14 @@ export function assemble(figures) {
       platform_load_rss_mb: mem.platform_load_rss_mb,
       container_idle_mb: mem.container_idle_mb,
     },
+    s3_endpoint: {
+      get_1kb_p50_ms: s3.get_1kb_p50_ms,
+      host_get_1kb_p50_ms: s3.host_get_1kb_p50_ms,
+      ratio_1kb_p50: ratio(s3.get_1kb_p50_ms, s3.host_get_1kb_p50_ms),
+      get_10mb_mb_per_s: s3.get_10mb_mb_per_s,
+      host_get_10mb_mb_per_s: s3.host_get_10mb_mb_per_s,
+      ratio_10mb_throughput: ratio(s3.get_10mb_mb_per_s, s3.host_get_10mb_mb_per_s),
+    },
     detail,
   };
 }
@@ -70,6 +79,9 @@ export function methods(sizes) {
       `PutObject resolved → the handler's own start time (same host clock), as MinIO's webhook targets deliver them (services:up); ${sizes.bucket.trickle} uploads 100–200 ms apart per repetition. Can be negative: MinIO may deliver the event before its PutObject answer reaches the client. ` +
       `uploads_per_s: ${sizes.bucket.sustained} uploads, ${sizes.bucket.concurrency} at once, until the last is processed`,
     scaling: `${sizes.backlog} async invokes of a 200 ms handler, scale { min: 0, max: 8, idleTimeout: 2s }; faas_containers sampled every 50 ms; first/max count containers in state ready; drain: last job finished → no container left`,
+    s3_endpoint:
+      `GetObject with the AWS SDK, one at a time, each body read to its end: inside a warm container through its S3 endpoint (new S3Client({}) → 127.0.0.1:4566 → runtime socket → host proxy → MinIO), timed by the handler, against the same calls from the bench process straight to MinIO. ` +
+      `Per repetition: ${sizes.s3.small} reads of 1 KB (p50; ${sizes.s3.warmup} unmeasured first) and ${sizes.s3.large} of 10 MB (MB/s over the reads; one unmeasured first). Ratios: container / host`,
     memory:
       'VmRSS of the platform process idle (after start) and its peak during the throughput runs; docker stats memory of idle warm containers',
   };

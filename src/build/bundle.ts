@@ -3,9 +3,16 @@ import { stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import type { FunctionSpec } from '../manifest/types.js';
 import { UserError } from '../util/user-error.js';
+import provided from './provided-packages.json' with { type: 'json' };
 
 /** Largest bundled function the platform loads (it travels over the runtime socket). */
 export const MAX_BUNDLE_BYTES = 6 * 1024 * 1024;
+
+/**
+ * Packages the runtime image provides, as Lambda's Node.js runtime provides the AWS SDK: left
+ * out of bundles (with their subpaths), so handlers import them without installing anything.
+ */
+export const PROVIDED_PACKAGES: readonly string[] = provided;
 
 /** One thing that keeps a function's code from building, at its place in the source. */
 export interface CodeProblem {
@@ -48,8 +55,9 @@ interface Built {
 
 /**
  * Bundles a function's handler (JavaScript or TypeScript) with everything it imports into one
- * ES module, so the container needs no node_modules and sees no other function's files, and
- * checks that it exports the handler. Bundles are cached per handler file and modification time.
+ * ES module, so the container needs no node_modules of the function's and sees no other
+ * function's files, and checks that it exports the handler. Only {@link PROVIDED_PACKAGES} stay
+ * imports, resolved in the runtime image. Bundles are cached per handler file and modification time.
  */
 export class Bundler {
   private readonly cache = new Map<string, { mtimeMs: number; built: Promise<Built> }>();
@@ -82,6 +90,7 @@ export class Bundler {
         target: 'node20',
         sourcemap: 'inline',
         logLevel: 'silent',
+        external: PROVIDED_PACKAGES.flatMap((p) => [p, `${p}/*`]),
         // CommonJS dependencies call require(); give the ES module bundle one.
         banner: {
           js: "import { createRequire as __faasCreateRequire } from 'node:module'; const require = __faasCreateRequire(import.meta.url);",

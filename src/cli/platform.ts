@@ -32,6 +32,7 @@ import { assertNoEviction, connectRedis, connectRedisFailFast } from '../queue/r
 import { ResultWaiter } from '../queue/waiter.js';
 import { ensureBuckets, manifestBuckets } from '../storage/buckets.js';
 import { S3Gateway } from '../storage/s3-gateway.js';
+import { S3Proxy, type S3ProxyOptions } from '../storage/s3-proxy/proxy.js';
 import { CatchUp } from '../triggers/bucket/catchup.js';
 import { BucketListener } from '../triggers/bucket/listener.js';
 import { configureTargets, minioTargetRoute, TARGET_ARN } from '../triggers/bucket/target.js';
@@ -141,6 +142,15 @@ export function s3Client(config: Config): S3Client {
   });
 }
 
+/** Where the containers' S3 requests go, signed with the platform's own credentials. */
+export function s3ProxyOptions(config: Config): S3ProxyOptions {
+  return {
+    endpoint: new URL(config.S3_ENDPOINT),
+    region: config.S3_REGION,
+    credentials: { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY },
+  };
+}
+
 export function minioClient(config: Config): Minio.Client {
   const url = new URL(config.S3_ENDPOINT);
   const useSSL = url.protocol === 'https:';
@@ -221,9 +231,17 @@ export async function startPlatform(
       closers.push(() => reaper.stop());
       // Bundle every function now: a handler that does not build is reported at start.
       await Promise.all(specs.map((s) => bundler.code(s)));
+      const s3Proxy = new S3Proxy({
+        ...s3ProxyOptions(config),
+        onRequest: ({ op, status, denied }) => {
+          if (denied) log.debug({ op, status, reason: denied }, 'S3 request from a container refused');
+        },
+      });
+      closers.push(async () => s3Proxy.close());
       pool = new Pool({
         driver,
         storage: new S3Gateway(s3),
+        s3: s3Proxy,
         image: await driver.runtimeImage(config.FAAS_RUNTIME_IMAGE),
         instance,
         stateDir: config.stateDir,

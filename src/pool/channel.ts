@@ -23,6 +23,7 @@ import { Ledger } from './ledger.js';
 import { parseRuntimeMessage, parseStreamHeader, printable } from './messages.js';
 import { refuse, StorageServer, type Grants } from './storage-server.js';
 import { protocolError, type Violation } from './violations.js';
+import type { S3Proxy } from '../storage/s3-proxy/proxy.js';
 
 export type LogSink = (level: LogLevel, msg: string, ts: number) => void;
 
@@ -56,6 +57,8 @@ export class RuntimeChannel extends EventEmitter {
   private control?: Socket;
   private readonly ledger = new Ledger<InFlight>();
   private readonly storage: StorageServer;
+  /** Set once the container is given a function: S3 requests before that are refused. */
+  private assigned = false;
   private helloWaiter?: { resolve: () => void; reject: (e: Error) => void };
   private initWaiter?: { resolve: () => void; reject: (e: WireError) => void };
   private lost = false;
@@ -66,16 +69,20 @@ export class RuntimeChannel extends EventEmitter {
     private readonly server: Server,
     readonly socketPath: string,
     gateway: StorageGateway,
+    private readonly s3?: S3Proxy,
   ) {
     super();
     this.storage = new StorageServer(gateway);
   }
 
-  /** Listens on `socketPath` (world-connectable: the container runs as another user). */
-  static async listen(socketPath: string, storage: StorageGateway): Promise<RuntimeChannel> {
+  /**
+   * Listens on `socketPath` (world-connectable: the container runs as another user). Without
+   * `s3`, the container's S3 endpoint gets no answer.
+   */
+  static async listen(socketPath: string, storage: StorageGateway, s3?: S3Proxy): Promise<RuntimeChannel> {
     await rm(socketPath, { force: true });
     const server = createServer({ allowHalfOpen: true });
-    const channel = new RuntimeChannel(server, socketPath, storage);
+    const channel = new RuntimeChannel(server, socketPath, storage, s3);
     server.on('connection', (s) => channel.guard(() => channel.accept(s)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -106,6 +113,7 @@ export class RuntimeChannel extends EventEmitter {
   /** Loads the function's code in the runtime; rejects with the runtime's error when it cannot. */
   init(msg: Omit<InitMessage, 't'>, grants: Grants): Promise<void> {
     this.storage.grants = grants;
+    this.assigned = true;
     if (this.violation) return Promise.reject(protocolError(this.violation));
     return new Promise((resolve, reject) => {
       this.initWaiter = { resolve, reject };
@@ -191,6 +199,12 @@ export class RuntimeChannel extends EventEmitter {
     const header = parseStreamHeader(line);
     if (!header.ok) return this.violate(header, line);
     const h = header.msg;
+    if (h.t === 's3') {
+      // One S3 request from the in-container endpoint, for the function the container serves.
+      if (!this.s3) return void socket.destroy();
+      this.s3.serve(socket, h, this.assigned ? this.storage.grants : undefined).catch(() => socket.destroy());
+      return;
+    }
     const standing = this.ledger.standing(h.id);
     if (standing === 'unknown')
       return this.violate({ reason: 'unknown-invocation', detail: `stream for ${printable(h.id)}` }, line);

@@ -142,6 +142,8 @@ export class DockerDriver implements ContainerDriver {
     }
     const sha = await runtimeBundleSha();
     const images = await this.docker.listImages({ filters: { label: [`${RUNTIME_BUNDLE_LABEL}=${sha}`] } });
+    // Newest first: an image rebuilt for other inputs (the SDK's versions) with the same bundle wins.
+    images.sort((a, b) => b.Created - a.Created);
     // The image must carry the tag it was built under: an image derived from it (docker commit)
     // inherits the labels but not the tag.
     const tag = images

@@ -11,8 +11,10 @@ import {
   MAX_RESULT_BYTES,
   type ErrorKind,
   type RuntimeMessage,
+  type S3StreamHeader,
   type StreamHeader,
 } from '../runtime/protocol.js';
+import { s3StreamHeaderSchema } from '../storage/s3-proxy/header.js';
 import type { ViolationReason } from './violations.js';
 
 /** Longest invocation id accepted (the host's own are `<function>.<32 hex>`, under 100). */
@@ -160,19 +162,20 @@ export function parseRuntimeMessage(line: string): Parsed<RuntimeMessage> {
 }
 
 /**
- * Parses the first line of a connection other than the control channel: a stream header.
+ * Parses the first line of a connection other than the control channel: a storage stream
+ * header, or an S3 request from the container's S3 endpoint.
  * @example parseStreamHeader('{"t":"stream","id":"f.1","op":"get","bucket":"b","key":"k"}').ok // true
  */
-export function parseStreamHeader(line: string): Parsed<StreamHeader> {
+export function parseStreamHeader(line: string): Parsed<StreamHeader | S3StreamHeader> {
   const obj = parseObject(line);
   if (!obj.ok) return obj;
-  if (obj.msg.t !== 'stream')
+  if (obj.msg.t !== 'stream' && obj.msg.t !== 's3')
     return {
       ok: false,
       reason: 'not-a-stream',
       detail: `t=${printable(obj.msg.t, 32)} on a stream connection`,
     };
-  const parsed = streamHeader.safeParse(obj.msg);
+  const parsed = (obj.msg.t === 's3' ? s3StreamHeaderSchema : streamHeader).safeParse(obj.msg);
   if (!parsed.success) return { ok: false, reason: 'bad-stream-header', detail: issues(parsed.error) };
   return { ok: true, msg: parsed.data };
 }

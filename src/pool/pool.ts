@@ -4,6 +4,7 @@ import type { FunctionSpec } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { WireError } from '../runtime/protocol.js';
 import type { StorageGateway } from '../storage/gateway.js';
+import type { S3Proxy } from '../storage/s3-proxy/proxy.js';
 import { RuntimeChannel } from './channel.js';
 import {
   LABEL_FUNCTION,
@@ -30,6 +31,8 @@ export class PoolError extends Error {
 export interface PoolOptions {
   driver: ContainerDriver;
   storage: StorageGateway;
+  /** Serves the S3 endpoint inside each container; without it that endpoint gets no answer. */
+  s3?: S3Proxy;
   image: string;
   /** Names this platform process; every container carries it. */
   instance: string;
@@ -364,7 +367,7 @@ export class Pool {
   private async boot(c: PoolContainer, limits: ContainerLimits): Promise<void> {
     const dir = join(this.o.stateDir, 'run', c.name);
     await mkdir(dir, { recursive: true, mode: 0o755 });
-    c.channel = await RuntimeChannel.listen(join(dir, 'host.sock'), this.o.storage);
+    c.channel = await RuntimeChannel.listen(join(dir, 'host.sock'), this.o.storage, this.o.s3);
     c.channel.once('violation', (v: Violation, sample?: string) => this.onViolation(c, v, sample));
     c.channel.once('lost', () => {
       if (c.state === 'stopping' || c.state === 'dead') return;

@@ -31,6 +31,7 @@ import {
   type StorageOp,
   type WireError,
 } from './protocol.js';
+import { startS3Endpoint } from './s3-endpoint.js';
 import { makeStorage, StorageError } from './storage.js';
 
 type Handler = (
@@ -43,6 +44,7 @@ const socketPath = process.env.FAAS_SOCKET ?? join(CONTAINER_SOCKET_DIR, SOCKET_
 const codeDir = process.env.FAAS_CODE_DIR ?? CONTAINER_CODE_DIR;
 const control = connect(socketPath);
 control.setNoDelay(true);
+startS3Endpoint(socketPath);
 
 function send(msg: RuntimeMessage): void {
   control.write(JSON.stringify(msg) + '\n');

@@ -161,3 +161,32 @@ export interface StreamReply {
   contentLength?: number;
   etag?: string;
 }
+
+/**
+ * The port of the S3 endpoint the runtime serves on the container's own loopback. Not 9000: a
+ * function must not mistake it for the platform's store, and tests check 9000 stays closed.
+ */
+export const S3_ENDPOINT_PORT = 4566;
+/** Longest S3 header line (method, path, query, headers) the host accepts. */
+export const MAX_S3_HEADER_BYTES = 64 * 1024;
+
+/**
+ * First line of a stream connection that carries one S3 request from the in-container endpoint;
+ * the request body's bytes follow until the runtime ends its side. The host answers with one
+ * {@link S3StreamReply} line, then the response body's bytes until it ends the connection.
+ */
+export interface S3StreamHeader {
+  t: 's3';
+  method: string;
+  /** The request's path as the client sent it: percent-encoded, starting with `/`. */
+  path: string;
+  /** The raw query string, without the `?` (empty when there is none). */
+  query: string;
+  /** Request headers, names lower-case; repeated headers joined with `, `. */
+  headers: Record<string, string>;
+}
+/** The host's answer to an S3 request: S3's status and response headers. */
+export interface S3StreamReply {
+  status: number;
+  headers: Record<string, string>;
+}
