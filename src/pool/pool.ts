@@ -141,13 +141,13 @@ export class Pool {
     const spec = this.specs.get(d.fn);
     if (!spec || this.closed) return;
     this.allowance.set(d.fn, d.desired);
-    for (let i = 0; i < d.start; i++) void this.provide(spec);
+    for (let i = 0; i < d.start; i++) this.background(this.provide(spec), 'start a container', spec.name);
     for (const name of d.drain) {
       const c = this.containers.get(name);
       if (!c || c.state !== 'ready') continue;
       transition(c, 'draining');
       c.stopReason = 'scale-down';
-      if (c.inFlight === 0) void this.stop(c, 'scale-down');
+      if (c.inFlight === 0) this.background(this.stop(c, 'scale-down'), 'stop a container', c.fn);
     }
     if (d.start || d.drain.length) this.o.onChange?.();
   }
@@ -168,8 +168,9 @@ export class Pool {
     const c = lease.container;
     c.inFlight = Math.max(0, c.inFlight - 1);
     c.lastUsed = Date.now();
-    if (destroy) void this.stop(c, destroy);
-    else if (c.state === 'draining' && c.inFlight === 0) void this.stop(c, c.stopReason ?? 'drained');
+    if (destroy) this.background(this.stop(c, destroy), 'stop a container', c.fn);
+    else if (c.state === 'draining' && c.inFlight === 0)
+      this.background(this.stop(c, c.stopReason ?? 'drained'), 'stop a container', c.fn);
     if (c.fn) this.pump(c.fn);
     this.o.onChange?.();
   }
@@ -275,7 +276,7 @@ export class Pool {
       hostCap: this.o.hostCap,
     });
     if (n === 0 && starting === 0 && existing === 0) this.evictIdle(fn);
-    for (; n > 0; n--) void this.provide(spec);
+    for (; n > 0; n--) this.background(this.provide(spec), 'start a container', spec.name);
   }
 
   /** Makes one container ready for `spec`: a generic warm one when there is one, else a new one. */
@@ -379,13 +380,17 @@ export class Pool {
             .then(() => this.o.driver.inspect(id))
             .catch(() => undefined)
         : Promise.resolve(undefined);
-      void c.exit.then((info) =>
-        this.log.warn(
-          { container: c.name, fn: c.fn, reason: c.stopReason, exit: info?.exitCode, oom: info?.oomKilled },
-          'container runtime went away',
+      this.background(
+        c.exit.then((info) =>
+          this.log.warn(
+            { container: c.name, fn: c.fn, reason: c.stopReason, exit: info?.exitCode, oom: info?.oomKilled },
+            'container runtime went away',
+          ),
         ),
+        'read how a container ended',
+        c.fn,
       );
-      void this.stop(c, c.stopReason ?? 'lost');
+      this.background(this.stop(c, c.stopReason ?? 'lost'), 'remove a lost container', c.fn);
     });
     const spec = c.fn ? this.specs.get(c.fn) : undefined;
     const started = this.startContainer(c, {
@@ -446,7 +451,7 @@ export class Pool {
           // A start cut short by shutdown is expected: only a failure while running is news.
           const level = this.closed ? 'debug' : 'warn';
           this.log[level]({ container: c.name, err: err.message }, 'generic container failed to start');
-          void this.stop(c, 'failed');
+          this.background(this.stop(c, 'failed'), 'remove a failed container', c.fn);
         });
     }
   }
@@ -457,7 +462,12 @@ export class Pool {
     const victim = [...this.containers.values()]
       .filter((c) => c.fn !== fn && c.state === 'ready' && c.inFlight === 0)
       .sort((a, b) => a.lastUsed - b.lastUsed)[0];
-    if (victim) void this.stop(victim, 'evicted').then(() => this.pump(fn));
+    if (victim)
+      this.background(
+        this.stop(victim, 'evicted').then(() => this.pump(fn)),
+        'evict an idle container',
+        victim.fn,
+      );
   }
 
   /**
@@ -475,7 +485,18 @@ export class Pool {
       // Metrics must not keep the container alive.
     }
     c.stopReason ??= 'protocol';
-    void this.stop(c, 'protocol');
+    this.background(this.stop(c, 'protocol'), 'remove a container that broke the protocol', c.fn);
+  }
+
+  /**
+   * Runs pool work nobody awaits (starts, stops, evictions). Each step handles its own expected
+   * failures; anything that still escapes is a bug, logged with what was being done, never an
+   * unhandled rejection.
+   */
+  private background(work: Promise<unknown>, what: string, fn: string | undefined): void {
+    work.catch((err: Error) =>
+      this.log.error({ fn, err: err.message, stack: err.stack }, `pool failed to ${what}`),
+    );
   }
 
   private async stop(c: PoolContainer, reason: string): Promise<void> {

@@ -83,7 +83,8 @@ export async function invoke(
       kind: 'timeout',
       message: `timed out after ${spec.timeoutMs} ms (timeout: ${spec.timeoutMs / 1000}s in the manifest)`,
     });
-    void pool.kill(c, 'timeout');
+    // kill() handles the engine's failures itself; nothing may escape as an unhandled rejection.
+    pool.kill(c, 'timeout').catch(() => undefined);
   }, spec.timeoutMs);
   const result = await channel.invoke(
     { id: inv.id, event: inv.event, deadline: started + spec.timeoutMs, attempt: inv.attempt },
