@@ -118,7 +118,14 @@ export abstract class BaseConsumer implements QueueConsumer {
       payload: { source: 'queue', record: sqsRecord(m, this.opts.region), enqueuedAt: Date.now() },
       dedupKey: messageDedupKey(m),
     };
-    const ok = await enqueueUntilQueued(this.opts.sink, event, () => this.running, this.log, this.backoff);
+    const ok = await enqueueUntilQueued(
+      this.opts.sink,
+      event,
+      () => this.running,
+      this.log,
+      this.backoff,
+      m.keepAlive,
+    );
     if (ok) this.current.queued++;
     return ok;
   }

@@ -15,7 +15,7 @@ import { natsIdentity } from './record.js';
 /** Messages fetched per pull at most. */
 const MAX_BATCH = 100;
 /** How long an unacknowledged message stays with this consumer before JetStream redelivers it. */
-const ACK_WAIT_MS = 30_000;
+const ACK_WAIT_MS = 10_000;
 /** How long a pull waits for messages. */
 const PULL_EXPIRES_MS = 1000;
 
@@ -147,6 +147,8 @@ export class NatsConsumer extends BaseConsumer {
       receivedAt: now,
       attributes,
       extra: { SequenceNumber: String(m.seq), MessageGroupId: m.subject },
+      // While Redis cannot take it, keep the message ours instead of letting the ack wait lapse.
+      keepAlive: () => m.working(),
     });
     if (!queued) return; // left unacknowledged: JetStream redelivers it after the ack wait
     // Not acknowledged when the connection is gone: redelivered later, and its job id is taken.

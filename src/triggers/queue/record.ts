@@ -25,6 +25,8 @@ export interface BrokerMessage {
   attributes: Record<string, string | number>;
   /** Broker-specific extras for `attributes` (`SequenceNumber`). */
   extra?: Record<string, string>;
+  /** Called while queueing is retried (Redis down), to keep the message from being redelivered. */
+  keepAlive?: () => void;
 }
 
 /** `md5` as SQS computes `md5OfBody`. */
