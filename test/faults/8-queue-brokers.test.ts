@@ -119,8 +119,8 @@ describe('fault 8: queue triggers through a killed consumer, broker restarts and
    */
   async function run(
     prefix: string,
-    fault: () => Promise<{ at: number; back: number }>,
-  ): Promise<{ keys: Record<Broker, string[]>; at: number; back: number }> {
+    fault: () => Promise<{ at: number; back: number; backOf?: Record<Broker, number> }>,
+  ): Promise<{ keys: Record<Broker, string[]>; at: number; back: number; backOf?: Record<Broker, number> }> {
     const keys = Object.fromEntries(BROKERS.map((b) => [b, inputKeys(`${b}-${prefix}`, N)])) as Record<
       Broker,
       string[]
@@ -131,9 +131,9 @@ describe('fault 8: queue triggers through a killed consumer, broker restarts and
       () => streams.every((s) => s.published >= N / 3),
       60_000,
     );
-    const { at, back } = await fault();
+    const times = await fault();
     await Promise.all(streams.map((s) => s.done));
-    return { keys, at, back };
+    return { keys, ...times };
   }
 
   /** Checks and reports the effect of each broker's messages: all run, none twice, no dead letters. */
@@ -142,10 +142,12 @@ describe('fault 8: queue triggers through a killed consumer, broker restarts and
       const effect = await outputsOf(sc.s3, out, `${b}-`, r.keys[b].length + alreadyDone[b]);
       const mine = effect.outputs.filter((k) => r.keys[b].includes(k));
       const dead = await deadLetters(url, fns[b]);
+      const back = r.backOf?.[b] ?? r.back;
       report(`8${label} ${b}`, {
         N,
-        outage: seconds(r.at, r.back),
-        recovery: seconds(r.back, effect.lastOutputAt),
+        outage: seconds(r.at, back),
+        // From the process or broker being back to the last output (S3 times are whole seconds).
+        recovery: seconds(back, effect.lastOutputAt),
         outputs: mine.length,
         executions: effect.executions - alreadyRun[b],
         duplicates: effect.duplicates,
@@ -197,8 +199,9 @@ describe('fault 8: queue triggers through a killed consumer, broker restarts and
         },
         15_000,
       );
-      await Promise.all(BROKERS.map((b) => brokers[b].start()));
-      return { at, back: Date.now() };
+      const backOf = {} as Record<Broker, number>;
+      await Promise.all(BROKERS.map(async (b) => (await brokers[b].start(), (backOf[b] = Date.now()))));
+      return { at, back: Date.now(), backOf };
     });
     report('8b /healthz while the brokers were down', { answer: JSON.stringify(health) });
     expect(health).toMatch(/^503 queue consumers disconnected: 1 amqp, 1 nats, 1 redis; see \/status$/);
