@@ -53,7 +53,9 @@ export class AmqpConsumer extends BaseConsumer {
   /** Consumes while the backlog has room, cancels the consumer while it has none. */
   private async checkGate(channel: Channel): Promise<void> {
     if (channel !== this.channel) return;
-    const room = await this.gate.room();
+    // A look only: reserving happens per message, in onMessage.
+    const room = await this.gate.reserve(1);
+    this.gate.release(room);
     try {
       if (room > 0 && !this.tag) {
         this.tag = 'pending';
@@ -83,6 +85,19 @@ export class AmqpConsumer extends BaseConsumer {
 
   private onMessage(channel: Channel, m: ConsumeMessage | null): void {
     if (!m) return; // the broker cancelled the consumer (queue deleted): the gate consumes again
+    void this.whenRoom(channel).then((ok) => (ok ? this.take(channel, m) : undefined));
+  }
+
+  /** Holds a delivered message (unacknowledged: prefetch bounds how many) until the backlog has room. */
+  private async whenRoom(channel: Channel): Promise<boolean> {
+    while (this.running && channel === this.channel) {
+      if ((await this.gate.reserve(1)) === 1) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  }
+
+  private take(channel: Channel, m: ConsumeMessage): void {
     const { name } = this.opts.trigger;
     const body = m.content.toString('utf8');
     const attributes: Record<string, string | number> = {};

@@ -7,35 +7,57 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from '../bucket/backoff.js';
 const BACKLOG_TTL_MS = 250;
 
 /**
- * Room left under `maxBacklog` for a function, from a backlog reading cached for a moment so a
- * busy consumer does not ask Redis for every message. While Redis does not answer there is no room.
+ * Room left under `maxBacklog` for a function. The backlog is read from Redis at most every
+ * 250 ms; messages taken since a reading count against the room until the next one includes
+ * them. While Redis does not answer there is no room.
  */
 export class BacklogGate {
   private waiting = 0;
   private readAt = 0;
   private reading?: Promise<void>;
+  /** Messages reserved and not yet in a reading. */
+  private taken = 0;
 
   constructor(
     private readonly read: () => Promise<number>,
     private readonly maxBacklog: number,
   ) {}
 
-  /** Messages that may be taken now (0 to pause). */
-  async room(now = Date.now()): Promise<number> {
-    if (now - this.readAt > BACKLOG_TTL_MS) {
-      this.reading ??= this.read().then(
+  /**
+   * Reserves room for up to `max` messages and returns how many (0: pause). The check and the
+   * reservation happen together, so concurrent callers never share the same room.
+   */
+  async reserve(max: number, now = Date.now()): Promise<number> {
+    if (now - this.readAt > BACKLOG_TTL_MS) await this.refresh();
+    const n = Math.min(max, roomUnder(this.maxBacklog, this.waiting + this.taken));
+    this.taken += n;
+    return n;
+  }
+
+  /** Gives back room reserved for messages that did not come. */
+  release(n: number): void {
+    this.taken = Math.max(0, this.taken - n);
+  }
+
+  private refresh(): Promise<void> {
+    // Reservations made before the read started are in it (their jobs are queued by then, or
+    // counted twice for a moment: the safe side).
+    const before = this.taken;
+    this.reading ??= this.read()
+      .then(
         (n) => {
           this.waiting = n;
-          this.readAt = Date.now();
+          this.taken = Math.max(0, this.taken - before);
         },
         () => {
           this.waiting = Infinity;
-          this.readAt = Date.now();
         },
-      );
-      await this.reading.finally(() => (this.reading = undefined));
-    }
-    return roomUnder(this.maxBacklog, this.waiting);
+      )
+      .finally(() => {
+        this.readAt = Date.now();
+        this.reading = undefined;
+      });
+    return this.reading;
   }
 }
 

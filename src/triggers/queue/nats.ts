@@ -111,22 +111,30 @@ export class NatsConsumer extends BaseConsumer {
   private async pull(nc: NatsConnection, stream: string, durable: string): Promise<void> {
     const js = nc.jetstream();
     while (this.running && this.nc === nc) {
-      const room = await this.gate.room();
-      this.paused = room === 0;
-      if (room === 0 || !this.state().connected) {
+      if (!this.state().connected) {
         await sleep(250);
         continue;
       }
+      const room = await this.gate.reserve(MAX_BATCH);
+      this.paused = room === 0;
+      if (room === 0) {
+        await sleep(250);
+        continue;
+      }
+      let got = 0;
       try {
         const consumer = await js.consumers.get(stream, durable);
-        const batch = await consumer.fetch({
-          max_messages: Math.min(MAX_BATCH, room),
-          expires: PULL_EXPIRES_MS,
-        });
+        const batch = await consumer.fetch({ max_messages: room, expires: PULL_EXPIRES_MS });
         const work: Array<Promise<void>> = [];
-        for await (const m of batch) work.push(this.take(m));
+        for await (const m of batch) {
+          got++;
+          work.push(this.take(m));
+        }
+        this.gate.release(room - got);
+        got = room;
         await Promise.all(work);
       } catch (err) {
+        this.gate.release(room - got);
         this.log.debug({ err: (err as Error).message }, 'pull failed; trying again');
         await sleep(500);
       }

@@ -69,14 +69,16 @@ export class RedisStreamConsumer extends BaseConsumer {
     // Entries this consumer name was given before and never acknowledged come first.
     let cursor = '0';
     while (this.running && this.redis === redis) {
+      let reserved = 0;
       try {
-        const room = await this.gate.room();
-        this.paused = room === 0;
-        if (room === 0) {
+        reserved = await this.gate.reserve(MAX_BATCH);
+        this.paused = reserved === 0;
+        if (reserved === 0) {
           await sleep(250);
           continue;
         }
-        const count = Math.min(MAX_BATCH, room);
+        let entries: Entry[] = [];
+        let receiveCount = 2;
         if (Date.now() - this.lastClaim > CLAIM_EVERY_MS) {
           this.lastClaim = Date.now();
           const claimed = (await redis.xautoclaim(
@@ -86,27 +88,33 @@ export class RedisStreamConsumer extends BaseConsumer {
             CLAIM_IDLE_MS,
             '0-0',
             'COUNT',
-            count,
+            reserved,
           )) as [string, Entry[]];
-          if (claimed[1].length) await this.take(redis, claimed[1].filter(Boolean), 2);
+          entries = claimed[1].filter(Boolean);
         }
-        const block = cursor === '>' ? ['BLOCK', BLOCK_MS] : [];
-        const res = (await redis.call(
-          'XREADGROUP',
-          'GROUP',
-          group,
-          consumer,
-          'COUNT',
-          count,
-          ...block,
-          'STREAMS',
-          trigger.name,
-          cursor,
-        )) as Array<[string, Entry[]]> | null;
-        const entries = res?.[0]?.[1] ?? [];
-        if (cursor !== '>' && entries.length === 0) cursor = '>';
-        await this.take(redis, entries, cursor === '>' ? 1 : 2);
+        if (entries.length === 0) {
+          const block = cursor === '>' ? ['BLOCK', BLOCK_MS] : [];
+          const res = (await redis.call(
+            'XREADGROUP',
+            'GROUP',
+            group,
+            consumer,
+            'COUNT',
+            reserved,
+            ...block,
+            'STREAMS',
+            trigger.name,
+            cursor,
+          )) as Array<[string, Entry[]]> | null;
+          entries = res?.[0]?.[1] ?? [];
+          receiveCount = cursor === '>' ? 1 : 2;
+          if (cursor !== '>' && entries.length === 0) cursor = '>';
+        }
+        this.gate.release(reserved - entries.length);
+        reserved = 0;
+        await this.take(redis, entries, receiveCount);
       } catch (err) {
+        this.gate.release(reserved);
         if (this.redis !== redis) return;
         if (redis.status !== 'ready') return this.lost(err as Error);
         this.log.warn({ err: (err as Error).message }, 'stream read failed; trying again');
