@@ -4,6 +4,7 @@
  * publishers that retry until the broker has stored a message, as real publishers do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect as amqpConnect, type ChannelModel, type ConfirmChannel } from 'amqplib';
@@ -66,6 +67,15 @@ async function waitUp(
   }
 }
 
+/** The broker's server program, or an error naming the command that installs it. */
+function program(path: string): string {
+  const found = path.includes('/')
+    ? existsSync(path)
+    : (process.env.PATH ?? '').split(':').some((d) => existsSync(join(d, path)));
+  if (!found) throw new Error(`${path} is not installed: ${START.replace('start', 'install')}`);
+  return path;
+}
+
 function own(what: string, url: string, run: () => ChildProcess, ok: () => Promise<boolean>): OwnBroker {
   let child: ChildProcess | undefined;
   let out = '';
@@ -99,7 +109,7 @@ export async function ownRabbit(port: number, dir: string): Promise<OwnBroker> {
     `rabbitmq on ${port}`,
     url,
     () =>
-      spawn('/usr/lib/rabbitmq/bin/rabbitmq-server', [], {
+      spawn(program('/usr/lib/rabbitmq/bin/rabbitmq-server'), [], {
         env: {
           ...process.env,
           HOME: dir,
@@ -132,7 +142,7 @@ export function ownNats(port: number, dir: string): OwnBroker {
     `nats on ${port}`,
     url,
     () =>
-      spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '--store_dir', dir], {
+      spawn(program('nats-server'), ['-js', '-a', '127.0.0.1', '-p', String(port), '--store_dir', dir], {
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     () =>
@@ -151,7 +161,7 @@ export function ownRedis(port: number, dir: string): OwnBroker {
     url,
     () =>
       spawn(
-        'redis-server',
+        program('redis-server'),
         [
           '--bind',
           '127.0.0.1',

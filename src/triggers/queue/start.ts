@@ -1,4 +1,4 @@
-import type { ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { FunctionSpec, QueueTrigger } from '../../manifest/types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Enqueue } from '../../queue/enqueue.js';
@@ -60,7 +60,7 @@ export interface MessageTriggersOptions {
   consumer: string;
   region: string;
   /** A new BullMQ connection for the schedules. */
-  connection: () => ConnectionOptions;
+  connection: () => Redis;
   logger: Logger;
 }
 

@@ -1,4 +1,5 @@
-import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { FunctionSpec, ScheduleTrigger } from '../../manifest/types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Enqueue } from '../../queue/enqueue.js';
@@ -15,8 +16,8 @@ interface TickData {
 
 export interface SchedulesOptions {
   functions: FunctionSpec[];
-  /** A connection factory: BullMQ's worker needs connections of its own for blocking reads. */
-  connection: () => ConnectionOptions;
+  /** New connections (closed by `close()`): BullMQ's worker needs its own for blocking reads. */
+  connection: () => Redis;
   sink: Enqueue;
   region: string;
   logger: Logger;
@@ -49,9 +50,10 @@ export class Schedules {
   private worker?: Worker;
   private readonly log: Logger;
   private readonly wanted: ReturnType<typeof desiredSchedulers>;
+  private readonly connections: Redis[] = [];
 
   constructor(private readonly opts: SchedulesOptions) {
-    this.queue = new Queue(TICKS_QUEUE, { connection: opts.connection(), prefix: QUEUE_PREFIX });
+    this.queue = new Queue(TICKS_QUEUE, { connection: this.connect(), prefix: QUEUE_PREFIX });
     this.queue.on('error', () => undefined);
     this.log = opts.logger.child({ component: 'schedules' });
     this.wanted = desiredSchedulers(opts.functions);
@@ -91,7 +93,7 @@ export class Schedules {
   /** Takes ticks: every process that runs listeners does, and each tick goes to one of them. */
   start(): void {
     this.worker = new Worker(TICKS_QUEUE, (job: Job<TickData>) => this.tick(job), {
-      connection: this.opts.connection(),
+      connection: this.connect(),
       prefix: QUEUE_PREFIX,
       concurrency: 4,
     });
@@ -111,6 +113,14 @@ export class Schedules {
   async close(): Promise<void> {
     await this.worker?.close();
     await this.queue.close();
+    for (const c of this.connections) c.disconnect();
+  }
+
+  private connect(): Redis {
+    const c = this.opts.connection();
+    c.on('error', () => undefined); // the worker's and queue's own error events report it
+    this.connections.push(c);
+    return c;
   }
 
   private async tick(job: Job<TickData>): Promise<void> {
