@@ -15,6 +15,10 @@ MINIO_DATA_DIR="${FAAS_MINIO_DATA_DIR:-$FAAS_STATE_DIR/minio-data}"
 MINIO_MODULE="github.com/minio/minio"
 MINIO_VERSION="${FAAS_MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}"
 MINIO_BIN="$FAAS_CACHE_DIR/bin/minio-$MINIO_VERSION"
+AMQP_PORT="${FAAS_AMQP_PORT:-5672}"
+# Erlang distribution (rabbitmqctl talks to the node through it) and epmd stay on loopback too.
+RABBITMQ_DIST_PORT="${FAAS_RABBITMQ_DIST_PORT:-25672}"
+NATS_PORT="${FAAS_NATS_PORT:-4222}"
 DOCKER_SOCK="${FAAS_DOCKER_SOCK:-/var/run/docker.sock}"
 PID_DIR="$FAAS_STATE_DIR/pids"
 # MinIO delivers bucket events by POSTing them to the platform (its webhook notification target,
@@ -44,7 +48,17 @@ apt_install() {
     APT_UPDATED=1
   fi
   log "installing $*"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  # Packages with a service (rabbitmq-server) must not start it: this project starts its own,
+  # on loopback, and stops only what it started. policy-rc.d tells invoke-rc.d to start nothing.
+  local policy=/usr/sbin/policy-rc.d added=0
+  if [ ! -e "$policy" ]; then
+    as_root sh -c "printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy"
+    added=1
+  fi
+  # Another apt run may hold the lock for a while: wait for it rather than fail.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
+    --no-install-recommends "$@" >/dev/null || { [ "$added" -eq 0 ] || as_root rm -f "$policy"; return 1; }
+  [ "$added" -eq 0 ] || as_root rm -f "$policy"
 }
 
 # pid_alive NAME: the pid file of a service this project started names a live process.
@@ -52,6 +66,9 @@ pid_alive() {
   local f="$PID_DIR/$1.pid"
   [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
 }
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # wait_for DESCRIPTION SECONDS COMMAND...: poll until COMMAND succeeds.
 wait_for() {

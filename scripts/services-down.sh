@@ -24,6 +24,8 @@ if [ "${1:-}" != "--keep-docker" ]; then
     [ -z "$ids" ] || docker -H "unix://$DOCKER_SOCK" rm -f $ids >/dev/null
   fi
 fi
+stop nats
+stop rabbitmq
 stop minio
 stop redis
 [ "${1:-}" = "--keep-docker" ] || stop dockerd

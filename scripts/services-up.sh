@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs (where missing) and starts Docker, Redis and MinIO on 127.0.0.1, then builds the
+# Installs (where missing) and starts Docker, Redis, MinIO, RabbitMQ and NATS (JetStream) on 127.0.0.1, then builds the
 # function runtime image. Idempotent: a healthy service is reused, never started twice.
 # `services-down.sh` stops only what this script started (pid files under $FAAS_STATE_DIR/pids).
 source "$(dirname "$0")/lib.sh"
@@ -90,8 +90,46 @@ start_minio() {
   wait_for "minio" 60 minio_ok || die "minio did not start; see $FAAS_STATE_DIR/minio.log"
 }
 
+rabbitmq_ok() { port_open "$AMQP_PORT"; }
+nats_ok() { port_open "$NATS_PORT"; }
+
+start_rabbitmq() {
+  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || apt_install rabbitmq-server
+  if rabbitmq_ok; then log "rabbitmq: already running on 127.0.0.1:$AMQP_PORT"; return; fi
+  if pid_alive rabbitmq; then wait_for "rabbitmq" 60 rabbitmq_ok && return; fi
+  local dir="$FAAS_STATE_DIR/rabbitmq"
+  mkdir -p "$dir/mnesia" "$dir/log"
+  echo '[].' >"$dir/enabled_plugins"
+  log "rabbitmq: starting on 127.0.0.1:$AMQP_PORT (data in $dir)"
+  # The Debian wrapper (/usr/sbin/rabbitmq-server) switches to its own user and paths; the
+  # server script itself runs in the foreground with everything under the state dir. HOME holds
+  # the Erlang cookie. The node, its distribution port and epmd listen on loopback only.
+  HOME="$dir" RABBITMQ_NODENAME=rabbit@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+    RABBITMQ_NODE_PORT="$AMQP_PORT" RABBITMQ_DIST_PORT="$RABBITMQ_DIST_PORT" ERL_EPMD_ADDRESS=127.0.0.1 \
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}' \
+    RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" \
+    RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_CONFIG_FILE="$dir/rabbitmq" \
+    RABBITMQ_CONF_ENV_FILE=/dev/null \
+    nohup /usr/lib/rabbitmq/bin/rabbitmq-server >"$dir/server.log" 2>&1 &
+  echo $! >"$PID_DIR/rabbitmq.pid"
+  wait_for "rabbitmq" 90 rabbitmq_ok || die "rabbitmq did not start; see $dir/server.log and $dir/log"
+}
+
+start_nats() {
+  command -v nats-server >/dev/null || apt_install nats-server
+  if nats_ok; then log "nats: already running on 127.0.0.1:$NATS_PORT"; return; fi
+  local dir="$FAAS_STATE_DIR/nats"
+  mkdir -p "$dir"
+  log "nats: starting with JetStream on 127.0.0.1:$NATS_PORT (data in $dir)"
+  nohup nats-server -js -a 127.0.0.1 -p "$NATS_PORT" --store_dir "$dir" >"$dir/server.log" 2>&1 &
+  echo $! >"$PID_DIR/nats.pid"
+  wait_for "nats" 30 nats_ok || die "nats did not start; see $dir/server.log"
+}
+
 start_docker
 start_redis
 start_minio
+start_rabbitmq
+start_nats
 bash scripts/build-runtime-image.sh
-log "all services up: redis 127.0.0.1:$REDIS_PORT, minio http://127.0.0.1:$MINIO_PORT, docker $DOCKER_SOCK"
+log "all services up: redis 127.0.0.1:$REDIS_PORT, minio http://127.0.0.1:$MINIO_PORT, rabbitmq amqp://127.0.0.1:$AMQP_PORT, nats nats://127.0.0.1:$NATS_PORT, docker $DOCKER_SOCK"

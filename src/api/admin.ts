@@ -20,6 +20,8 @@ export interface AdminDeps {
   deadLetters: DeadLetters;
   /** How bucket events reach this process, per bucket where it listens (null without bucket triggers). */
   bucketEvents?: () => unknown;
+  /** Each queue trigger's consumer in this process (null where listeners do not run). */
+  queueTriggers?: () => unknown;
 }
 
 /**
@@ -43,6 +45,7 @@ export function adminRoutes(app: Hono, d: AdminDeps): void {
       warm: pools.warm,
       functions,
       bucketEvents: d.bucketEvents?.() ?? null,
+      queueTriggers: d.queueTriggers?.() ?? null,
     });
   });
 

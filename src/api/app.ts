@@ -43,6 +43,8 @@ export interface ApiDeps {
   admin?: AdminDeps;
   /** Requests per second (and burst) one source may send to webhooks and the invoke API. */
   rateLimit?: { ratePerSec: number; burst: number };
+  /** The next tick of each function with a schedule (ms since epoch), for `GET /functions`. */
+  nextRuns?: () => Promise<Record<string, number>>;
 }
 
 function parseEvent(text: string): unknown {
@@ -99,8 +101,9 @@ export function createApp(d: ApiDeps): Hono {
   for (const path of [ROUTES.status, ROUTES.dlq, AREAS.dlq]) app.use(path, admin);
   if (d.admin) adminRoutes(app, d.admin);
 
-  app.get(ROUTES.functions, (c) =>
-    c.json(
+  app.get(ROUTES.functions, async (c) => {
+    const next = (await d.nextRuns?.().catch(() => undefined)) ?? {};
+    return c.json(
       Object.values(d.functions).map((f) => ({
         name: f.name,
         handler: f.handler,
@@ -113,9 +116,10 @@ export function createApp(d: ApiDeps): Hono {
         triggers: f.triggers.map((t) =>
           t.type === 'webhook' ? { ...t, secret: t.secret ? 'set' : undefined } : t,
         ),
+        nextRun: next[f.name] !== undefined ? new Date(next[f.name]!).toISOString() : undefined,
       })),
-    ),
-  );
+    );
+  });
 
   // Counted as the body streams in (or refused by its Content-Length), never buffered whole first.
   const invokeBodyLimit = limitBody(d.bodyLimit);

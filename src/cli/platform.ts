@@ -37,6 +37,7 @@ import { CatchUp } from '../triggers/bucket/catchup.js';
 import { BucketListener } from '../triggers/bucket/listener.js';
 import { configureTargets, minioTargetRoute, TARGET_ARN } from '../triggers/bucket/target.js';
 import { bucketDelivery } from '../triggers/bucket/delivery.js';
+import { queueHealth, startMessageTriggers, type MessageTriggers } from '../triggers/queue/start.js';
 import { parseDuration } from '../util/duration.js';
 import { UserError } from '../util/user-error.js';
 import { FunctionWorker } from '../worker/worker.js';
@@ -347,6 +348,24 @@ export async function startPlatform(
       log.info({ buckets, target: TARGET_ARN }, 'MinIO posts bucket events to /minio/events');
     }
 
+    // Queue and schedule triggers: consumers and the schedule worker run wherever listeners do.
+    let messages: MessageTriggers | undefined;
+    if (roles.listeners) {
+      messages = await startMessageTriggers({
+        functions: specs,
+        sink,
+        backlog: async (fn) => (await readBacklog(producer.queue(fn), Date.now())).waiting,
+        defaults: { amqp: config.FAAS_AMQP_URL, nats: config.FAAS_NATS_URL, redis: config.REDIS_URL },
+        env: secrets,
+        consumer: instance,
+        region: config.S3_REGION,
+        connection: () => redis.duplicate(),
+        logger: log,
+      });
+      const m = messages;
+      closers.push(() => m.stop());
+    }
+
     const waiter = new ResultWaiter(
       () => redis.duplicate(),
       records,
@@ -370,6 +389,8 @@ export async function startPlatform(
           ? { ok: false, ms: 0, error: `${down} bucket stream(s) disconnected; see /status` }
           : { ok: true, ms: 0 };
       }
+      // Like buckets: /healthz names the broker kinds that are down, /status the triggers.
+      if (messages?.consumers.length) checks.queues = queueHealth(messages.state());
       return { ok: Object.values(checks).every((c) => c.ok), checks };
     };
     const app = createApp({
@@ -400,6 +421,7 @@ export async function startPlatform(
       logger: log,
       secret: (name) => secrets[name],
       rateLimit: { ratePerSec: config.FAAS_RATE_LIMIT, burst: config.FAAS_RATE_LIMIT * 2 },
+      nextRuns: messages && (() => (messages as MessageTriggers).schedules.nextRuns()),
       admin: {
         functions: manifest.functions,
         backlog: (fn) => readBacklog(producer.queue(fn), Date.now()),
@@ -424,6 +446,7 @@ export async function startPlatform(
           bucketTriggers && roles.listeners
             ? { mode, fallback: delivery.fallback ?? null, streams: listener?.state() ?? null }
             : null,
+        queueTriggers: () => messages?.state() ?? null,
       },
     });
 

@@ -91,6 +91,10 @@ export const configSchema = z.object({
     .string()
     .regex(/^\S{16,}$/, 'at least 16 characters, no whitespace')
     .optional(),
+  /** RabbitMQ for queue triggers with `broker: amqp` that name no `url` variable. */
+  FAAS_AMQP_URL: z.string().url().default('amqp://127.0.0.1:5672'),
+  /** NATS (with JetStream) for queue triggers with `broker: nats` that name no `url` variable. */
+  FAAS_NATS_URL: z.string().url().default('nats://127.0.0.1:4222'),
   FAAS_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -22,6 +22,8 @@ export const LIMITS = {
   maxRetryAttempts: 100,
   /** Longest idle timeout or retry delay. */
   maxWaitMs: 24 * 3_600_000,
+  /** Largest `maxBacklog` of a queue trigger. */
+  maxBacklog: 100_000,
 } as const;
 
 /** Replaces zod's type message with `expected` when a value is present but of the wrong kind. */

@@ -40,6 +40,25 @@ function toTrigger(t: RawFunction['triggers'][number]): Trigger {
   if ('bucket' in t) {
     return { type: 'bucket', bucket: t.bucket, events: [...t.events], prefix: t.prefix, suffix: t.suffix };
   }
+  if ('queue' in t) {
+    const q = t.queue;
+    return {
+      type: 'queue',
+      broker: q.broker,
+      name: q.name,
+      maxBacklog: q.maxBacklog,
+      ...(q.url !== undefined && { url: q.url }),
+    };
+  }
+  if ('schedule' in t) {
+    const s = t.schedule;
+    return {
+      type: 'schedule',
+      timezone: s.timezone,
+      ...(s.cron !== undefined && { cron: s.cron }),
+      ...(s.every !== undefined && { everyMs: parseDuration(s.every) }),
+    };
+  }
   const w = t.webhook;
   return {
     type: 'webhook',

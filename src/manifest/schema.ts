@@ -3,7 +3,16 @@ import { DURATION_PATTERN, parseDuration } from '../util/duration.js';
 import { formatPath } from './errors.js';
 import { LIMITS, always, duration, envName, grant, memory, wrongType } from './fields.js';
 import { FUNCTION_NAME_PATTERN, HANDLER_PATTERN, handlerProblem, webhookPathProblem } from './rules.js';
-import { bucketTrigger, trigger, webhook, webhookTrigger } from './trigger-schema.js';
+import {
+  bucketTrigger,
+  queue,
+  queueTrigger,
+  schedule,
+  scheduleTrigger,
+  trigger,
+  webhook,
+  webhookTrigger,
+} from './trigger-schema.js';
 
 const scale = z
   .strictObject({
@@ -84,7 +93,10 @@ export const functionSchema = z.strictObject({
     .enum(['none', 'outbound'])
     .default('none')
     .describe('none: no network access; outbound: may open connections out'),
-  triggers: z.array(trigger).default([]).describe('What runs the function: bucket events and webhooks'),
+  triggers: z
+    .array(trigger)
+    .default([])
+    .describe('What runs the function: bucket events, webhooks, queue messages and schedules'),
 });
 
 /** The manifest as written in YAML; its JSON Schema is generated from this. */
@@ -142,9 +154,19 @@ function checkFunctions(functions: Record<string, unknown>, ctx: z.core.$Refinem
 /** Every field name the manifest knows, to suggest one for a misspelled field. */
 export const FIELD_NAMES: readonly string[] = [
   ...new Set(
-    [manifestSchema, functionSchema, bucketTrigger, webhookTrigger, webhook, scale, retry].flatMap((s) =>
-      Object.keys(s.shape),
-    ),
+    [
+      manifestSchema,
+      functionSchema,
+      bucketTrigger,
+      webhookTrigger,
+      webhook,
+      queueTrigger,
+      queue,
+      scheduleTrigger,
+      schedule,
+      scale,
+      retry,
+    ].flatMap((s) => Object.keys(s.shape)),
   ),
   'read',
   'write',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { always, bucketName, ruled } from './fields.js';
+import { LIMITS, always, bucketName, duration, ruled } from './fields.js';
 import {
   HEADER_NAME_PATTERN,
   S3_EVENT_NAMES,
@@ -8,6 +8,7 @@ import {
   eventNameProblem,
   webhookPathProblem,
 } from './rules.js';
+import { brokerNameProblem, cronProblem, queueNameProblem, timezoneProblem } from './queue-rules.js';
 
 export const bucketTrigger = z
   .strictObject({
@@ -76,8 +77,72 @@ export const webhookTrigger = z
   .strictObject({ webhook })
   .describe('Runs the function for HTTP requests to a path');
 
-/** A bucket trigger or a webhook trigger, told apart by their fields. */
-export const trigger = z.union([bucketTrigger, webhookTrigger], {
+/** Brokers a queue trigger consumes from. */
+export const QUEUE_BROKERS = ['amqp', 'nats', 'redis'] as const;
+
+export const queue = z
+  .strictObject({
+    broker: z
+      .enum(QUEUE_BROKERS, { error: () => `must be one of: ${QUEUE_BROKERS.join(', ')}` })
+      .describe('amqp (RabbitMQ), nats (NATS JetStream) or redis (Redis Streams)'),
+    name: ruled(queueNameProblem, '^[A-Za-z0-9_.:>*-]+$').describe(
+      'The AMQP queue, the JetStream subject, or the Redis stream key',
+    ),
+    url: z
+      .string()
+      .regex(
+        SECRET_NAME_PATTERN,
+        'must be the NAME of the environment variable that holds the URL (like ORDERS_BROKER_URL), never the URL itself',
+      )
+      .optional()
+      .describe("Name of the environment variable holding the broker's URL; default: the local service"),
+    maxBacklog: z
+      .int()
+      .min(1)
+      .max(LIMITS.maxBacklog)
+      .default(1000)
+      .describe("Stop taking messages while this many of the function's invocations wait"),
+  })
+  .superRefine((q, ctx) => {
+    if (typeof q.broker !== 'string' || typeof q.name !== 'string') return;
+    const problem = brokerNameProblem(q.broker, q.name);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['name'], message: problem });
+  }, always);
+
+export const queueTrigger = z
+  .strictObject({ queue })
+  .describe('Runs the function once for each message on a queue, stream or subject');
+
+const everyHint = 'a duration such as 30s, 5m or 1h';
+export const schedule = z
+  .strictObject({
+    cron: ruled(cronProblem, '^\\S+( \\S+){4,5}$')
+      .optional()
+      .describe("A cron pattern: 5 fields, or 6 with seconds first: '*/5 * * * *'"),
+    every: duration(LIMITS.maxWaitMs, 'positive')
+      .optional()
+      .describe(`How often, instead of cron: ${everyHint}`),
+    timezone: ruled(timezoneProblem, '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$')
+      .default('UTC')
+      .describe('IANA time zone the cron pattern is read in: Europe/Berlin'),
+  })
+  .superRefine((s, ctx) => {
+    if ((s.cron === undefined) === (s.every === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'give either cron (a cron pattern) or every (a duration), not both or neither',
+      });
+    }
+  }, always);
+
+export const scheduleTrigger = z
+  .strictObject({ schedule })
+  .describe('Runs the function on a schedule, once per tick across every platform process');
+
+/** A trigger, told apart by its fields. */
+export const trigger = z.union([bucketTrigger, webhookTrigger, queueTrigger, scheduleTrigger], {
   error:
-    'must be a bucket trigger ({ bucket, events, prefix, suffix }) or a webhook trigger ({ webhook: { path } })',
+    'must be a bucket trigger ({ bucket, events, prefix, suffix }), a webhook trigger ({ webhook: { path } }), ' +
+    'a queue trigger ({ queue: { broker, name } }) or a schedule trigger ({ schedule: { cron } or { every } })',
 });

@@ -34,7 +34,29 @@ export interface WebhookTrigger {
   payload: '1.0' | '2.0';
 }
 
-export type Trigger = BucketTrigger | WebhookTrigger;
+export interface QueueTrigger {
+  type: 'queue';
+  /** amqp (RabbitMQ), nats (NATS JetStream) or redis (Redis Streams). */
+  broker: 'amqp' | 'nats' | 'redis';
+  /** The AMQP queue, the JetStream subject, or the Redis stream key. */
+  name: string;
+  /** Name of the environment variable holding the broker's URL; the local service when unset. */
+  url?: string;
+  /** Messages are not taken while this many of the function's invocations wait. */
+  maxBacklog: number;
+}
+
+/** Exactly one of `cron` and `everyMs` is set. */
+export interface ScheduleTrigger {
+  type: 'schedule';
+  /** 5 fields, or 6 with seconds first. */
+  cron?: string;
+  everyMs?: number;
+  /** IANA time zone the cron pattern is read in. */
+  timezone: string;
+}
+
+export type Trigger = BucketTrigger | WebhookTrigger | QueueTrigger | ScheduleTrigger;
 
 export interface FunctionSpec {
   name: string;

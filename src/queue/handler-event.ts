@@ -16,5 +16,9 @@ export function handlerEvent(payload: JobPayload, region: string): unknown {
       return payload.event;
     case 'invoke':
       return payload.event;
+    case 'queue':
+      return { Records: [payload.record] };
+    case 'schedule':
+      return payload.event;
   }
 }

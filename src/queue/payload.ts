@@ -53,6 +53,40 @@ export const apiGatewayEventSchema = z.custom<{ version: '1.0' | '2.0' }>(
   { message: "not an API Gateway event (version '1.0' or '2.0')" },
 );
 
+/**
+ * One queue message as a Lambda SQS handler sees it (`event.Records[0]`): `body` is the payload
+ * as text; broker headers (or a Redis stream entry's other fields) are `messageAttributes`.
+ */
+export const sqsRecordSchema = z.object({
+  messageId: z.string(),
+  receiptHandle: z.string(),
+  body: z.string(),
+  attributes: z.record(z.string(), z.string()),
+  messageAttributes: z.record(
+    z.string(),
+    z.object({ stringValue: z.string().optional(), dataType: z.string() }).loose(),
+  ),
+  md5OfBody: z.string(),
+  eventSource: z.string(),
+  eventSourceARN: z.string(),
+  awsRegion: z.string(),
+});
+export type SqsRecord = z.infer<typeof sqsRecordSchema>;
+
+/** EventBridge's scheduled event, the event of a schedule trigger's tick. */
+export const scheduledEventSchema = z.object({
+  version: z.literal('0'),
+  id: z.string(),
+  'detail-type': z.literal('Scheduled Event'),
+  source: z.literal('aws.events'),
+  account: z.string(),
+  time: z.string(),
+  region: z.string(),
+  resources: z.array(z.string()),
+  detail: z.object({}).loose(),
+});
+export type ScheduledEvent = z.infer<typeof scheduledEventSchema>;
+
 /** The data of every job on a function's queue: what happened, and when it was accepted. */
 export const jobPayloadSchema = z.discriminatedUnion('source', [
   z.object({ source: z.literal('bucket'), record: s3RecordSchema, enqueuedAt: z.number() }),
@@ -63,5 +97,7 @@ export const jobPayloadSchema = z.discriminatedUnion('source', [
     sync: z.boolean(),
   }),
   z.object({ source: z.literal('invoke'), event: z.unknown(), enqueuedAt: z.number(), sync: z.boolean() }),
+  z.object({ source: z.literal('queue'), record: sqsRecordSchema, enqueuedAt: z.number() }),
+  z.object({ source: z.literal('schedule'), event: scheduledEventSchema, enqueuedAt: z.number() }),
 ]);
 export type JobPayload = z.infer<typeof jobPayloadSchema>;

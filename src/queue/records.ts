@@ -29,7 +29,7 @@ export interface InvocationRecord {
     leaseMs?: number;
     durationMs?: number;
   };
-  source: 'bucket' | 'webhook' | 'invoke';
+  source: 'bucket' | 'webhook' | 'invoke' | 'queue' | 'schedule';
   /** Failed attempts before this one, newest last. */
   history?: Array<{ attempt: number; error: InvocationRecord['error']; finishedAt: number }>;
 }

@@ -10,3 +10,4 @@ export * from './lib/scenario.js';
 export * from './lib/senders.js';
 export * from './lib/services.js';
 export * from './lib/wait.js';
+export * from './lib/queues.js';

@@ -14,7 +14,28 @@ interface FunctionRow {
     suffix?: string;
     path?: string;
     methods?: string[];
+    broker?: string;
+    name?: string;
+    cron?: string;
+    everyMs?: number;
+    timezone?: string;
   }>;
+  /** The next scheduled run, ISO; only for functions with a schedule. */
+  nextRun?: string;
+}
+
+/** One trigger as `faas ls` prints it. */
+export function describeTrigger(t: FunctionRow['triggers'][number]): string {
+  switch (t.type) {
+    case 'bucket':
+      return `s3://${t.bucket}/${t.prefix ?? ''}*${t.suffix ?? ''}`;
+    case 'queue':
+      return `${t.broker}:${t.name}`;
+    case 'schedule':
+      return t.cron !== undefined ? `cron '${t.cron}' ${t.timezone}` : `every ${(t.everyMs ?? 0) / 1000}s`;
+    default:
+      return `${t.methods?.join('|')} ${t.path}`;
+  }
 }
 
 /** `faas ls`: the functions of the running platform and their triggers. */
@@ -25,16 +46,11 @@ export function lsCommand(program: Command): void {
     .action(async () => {
       const rows = await ApiClient.fromEnv(process.env).json<FunctionRow[]>('GET', '/functions');
       for (const f of rows) {
-        const triggers = f.triggers
-          .map((t) =>
-            t.type === 'bucket'
-              ? `s3://${t.bucket}/${t.prefix ?? ''}*${t.suffix ?? ''}`
-              : `${t.methods?.join('|')} ${t.path}`,
-          )
-          .join(', ');
+        const triggers = f.triggers.map(describeTrigger).join(', ');
+        const next = f.nextRun ? `  next ${f.nextRun}` : '';
         console.log(
           `${f.name.padEnd(24)} ${f.handler.padEnd(32)} ${String(f.timeoutMs / 1000).padStart(4)}s ` +
-            `${String(Math.round(f.memoryBytes / 1048576)).padStart(5)}Mi  scale ${f.scale.min}-${f.scale.max}  ${triggers || '-'}`,
+            `${String(Math.round(f.memoryBytes / 1048576)).padStart(5)}Mi  scale ${f.scale.min}-${f.scale.max}  ${triggers || '-'}${next}`,
         );
       }
     });

@@ -1,0 +1,162 @@
+import { Redis } from 'ioredis';
+import { BaseConsumer } from './base.js';
+import { entryTime, redisIdentity, streamFields } from './record.js';
+
+/** Entries read per call at most. */
+const MAX_BATCH = 100;
+/** How long a read blocks for new entries. */
+const BLOCK_MS = 1000;
+/**
+ * An entry delivered to a consumer and not acknowledged for this long is taken over by another:
+ * its process died. Longer than an enqueue takes (5 s at most), so live work is rarely taken; a
+ * taken entry that was still being queued is queued twice, and the job id makes that a no-op.
+ */
+export const CLAIM_IDLE_MS = 10_000;
+/** How often pending entries of dead consumers are looked for. */
+const CLAIM_EVERY_MS = 2000;
+
+/** The consumer group of one function on a stream: every function sees every entry. */
+export function groupNameFor(fn: string): string {
+  return `faas.${fn}`;
+}
+
+type Entry = [id: string, fields: string[]];
+
+/**
+ * Consumes a Redis stream through a consumer group (created with MKSTREAM at `0`, so entries
+ * already in the stream are run once too), one consumer per process. An entry is acknowledged
+ * (XACK) once its invocation is queued. Entries of a consumer that died are claimed after
+ * {@link CLAIM_IDLE_MS}. Reads only while the function's backlog is under `maxBacklog`.
+ */
+export class RedisStreamConsumer extends BaseConsumer {
+  private redis?: Redis;
+  private lastClaim = 0;
+
+  protected async open(): Promise<void> {
+    const redis = new Redis(this.opts.url, {
+      lazyConnect: true,
+      // Fail at once while down: the loop below waits with backoff, entries stay pending.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    redis.on('error', () => undefined);
+    this.redis = redis;
+    redis.once('end', () => {
+      if (this.redis === redis) this.lost(new Error(`connection to ${redisLabel(this.opts.url)} closed`));
+    });
+    await redis.connect();
+    const { fn, trigger } = this.opts;
+    try {
+      await redis.xgroup('CREATE', trigger.name, groupNameFor(fn), '0', 'MKSTREAM');
+      this.log.info({ group: groupNameFor(fn) }, 'created the consumer group');
+    } catch (err) {
+      if (!(err as Error).message.startsWith('BUSYGROUP')) throw err;
+    }
+    this.connected();
+    void this.loop(redis);
+  }
+
+  protected async close(): Promise<void> {
+    const redis = this.redis;
+    this.redis = undefined;
+    redis?.disconnect();
+  }
+
+  private async loop(redis: Redis): Promise<void> {
+    const { fn, trigger, consumer } = this.opts;
+    const group = groupNameFor(fn);
+    // Entries this consumer name was given before and never acknowledged come first.
+    let cursor = '0';
+    while (this.running && this.redis === redis) {
+      let reserved = 0;
+      try {
+        reserved = await this.gate.reserve(MAX_BATCH);
+        this.paused = reserved === 0;
+        if (reserved === 0) {
+          await sleep(250);
+          continue;
+        }
+        let entries: Entry[] = [];
+        let receiveCount = 2;
+        if (Date.now() - this.lastClaim > CLAIM_EVERY_MS) {
+          this.lastClaim = Date.now();
+          const claimed = (await redis.xautoclaim(
+            trigger.name,
+            group,
+            consumer,
+            CLAIM_IDLE_MS,
+            '0-0',
+            'COUNT',
+            reserved,
+          )) as [string, Entry[]];
+          entries = claimed[1].filter(Boolean);
+        }
+        if (entries.length === 0) {
+          const block = cursor === '>' ? ['BLOCK', BLOCK_MS] : [];
+          const res = (await redis.call(
+            'XREADGROUP',
+            'GROUP',
+            group,
+            consumer,
+            'COUNT',
+            reserved,
+            ...block,
+            'STREAMS',
+            trigger.name,
+            cursor,
+          )) as Array<[string, Entry[]]> | null;
+          entries = res?.[0]?.[1] ?? [];
+          receiveCount = cursor === '>' ? 1 : 2;
+          if (cursor !== '>' && entries.length === 0) cursor = '>';
+        }
+        this.gate.release(reserved - entries.length);
+        reserved = 0;
+        await this.take(redis, entries, receiveCount);
+      } catch (err) {
+        this.gate.release(reserved);
+        if (this.redis !== redis) return;
+        if (redis.status !== 'ready') return this.lost(err as Error);
+        this.log.warn({ err: (err as Error).message }, 'stream read failed; trying again');
+        await sleep(500);
+      }
+    }
+  }
+
+  private async take(redis: Redis, entries: Entry[], receiveCount: number): Promise<void> {
+    const { fn, trigger } = this.opts;
+    const now = Date.now();
+    const acked = await Promise.all(
+      entries.map(async ([id, fields]) => {
+        // A claimed entry that was deleted from the stream meanwhile has no fields.
+        const { body, attributes } = streamFields(fields ?? []);
+        const queued = await this.deliver({
+          broker: 'redis',
+          name: trigger.name,
+          identity: redisIdentity(id),
+          body,
+          receiveCount,
+          sentAt: entryTime(id) ?? now,
+          receivedAt: now,
+          attributes,
+        });
+        return queued ? id : undefined;
+      }),
+    );
+    const ids = acked.filter((id): id is string => id !== undefined);
+    // Not acknowledged when the stream's Redis is down: the entries stay pending and are read again.
+    if (ids.length) await redis.xack(trigger.name, groupNameFor(fn), ...ids).catch(() => 0);
+  }
+}
+
+/** A Redis URL without its password, for logs. */
+function redisLabel(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 6379}`;
+  } catch {
+    return 'redis';
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,0 +1,48 @@
+/**
+ * Schedules in Redis follow the manifest: upserting keeps one scheduler per schedule, and the
+ * schedulers of functions no longer in the manifest are removed.
+ */
+import { describe, expect, it } from 'vitest';
+import type { FunctionSpec } from '../../src/manifest/types.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { Schedules } from '../../src/triggers/schedule/scheduler.js';
+import { connectRedis } from '../../src/queue/redis.js';
+import { config, requireRedis, uniqueName } from '../helpers/services.js';
+
+const spec = (name: string, triggers: FunctionSpec['triggers']) => ({ name, triggers }) as FunctionSpec;
+
+function schedules(functions: FunctionSpec[]): Schedules {
+  return new Schedules({
+    functions,
+    connection: () => connectRedis(config.REDIS_URL),
+    sink: { enqueue: async () => [] },
+    region: 'us-east-1',
+    logger: createLogger('silent'),
+  });
+}
+
+describe('schedules', () => {
+  it('are upserted once per schedule, report their next run, and go when the manifest drops them', async () => {
+    (await requireRedis()).disconnect();
+    const fn = uniqueName('sched');
+    const hourly = { type: 'schedule' as const, cron: '0 * * * *', timezone: 'Europe/Berlin' };
+    const first = schedules([spec(fn, [hourly, { type: 'schedule', everyMs: 60_000, timezone: 'UTC' }])]);
+    const again = schedules([spec(fn, [hourly])]);
+    const none = schedules([]);
+    try {
+      await first.reconcile();
+      await first.reconcile(); // a second process with the same manifest
+      const next = (await first.nextRuns())[fn];
+      expect(next).toBeGreaterThan(Date.now());
+      expect(next! - Date.now()).toBeLessThanOrEqual(60_000);
+      await again.reconcile(); // the every: 1m schedule was removed from the manifest
+      const hourlyNext = (await again.nextRuns())[fn]!;
+      expect(new Date(hourlyNext).getUTCMinutes()).toBe(0);
+      await none.reconcile(); // the function was removed
+      expect(await none.nextRuns()).toEqual({});
+      expect(await again.nextRuns()).toEqual({});
+    } finally {
+      await Promise.all([first.close(), again.close(), none.close()]);
+    }
+  });
+});
