@@ -7,6 +7,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freemem, totalmem } from 'node:os';
 import Docker from 'dockerode';
 import * as Minio from 'minio';
@@ -24,6 +25,7 @@ import { Pool } from '../pool/pool.js';
 import { liveInstances, Reaper } from '../pool/reaper.js';
 import { readBacklog } from '../queue/backlog.js';
 import { DeadLetters } from '../queue/dead-letters.js';
+import { InvocationIndex } from '../queue/invocation-index.js';
 import { Producer } from '../queue/producer.js';
 import { countingEnqueue } from '../queue/counting.js';
 import { RecordStore } from '../queue/records.js';
@@ -337,7 +339,13 @@ export async function startPlatform(
               : state === 'failed'
                 ? 'failed'
                 : 'queued';
-        return { status, attempts: job.attemptsMade, enqueuedAt: job.timestamp };
+        return {
+          status,
+          attempts: job.attemptsMade,
+          enqueuedAt: job.timestamp,
+          finishedOn: job.finishedOn,
+          data: job.data as unknown,
+        };
       },
       health,
       metrics: () => metrics.render(),
@@ -346,6 +354,9 @@ export async function startPlatform(
       logger: log,
       secret: (name) => secrets[name],
       rateLimit: { ratePerSec: config.FAAS_RATE_LIMIT, burst: config.FAAS_RATE_LIMIT * 2 },
+      console: { index: new InvocationIndex(redis) },
+      // dist/cli/platform.js serves the bundle beside it in dist/ui/.
+      ui: { dir: fileURLToPath(new URL('../ui/', import.meta.url)) },
       admin: {
         functions: manifest.functions,
         backlog: (fn) => readBacklog(producer.queue(fn), Date.now()),
