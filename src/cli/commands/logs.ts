@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { readEvents } from '../../util/sse.js';
 import { ApiClient, run } from '../client.js';
 
 interface Invocation {
@@ -9,29 +10,86 @@ interface Invocation {
   cold: boolean | null;
   error: { kind: string; message: string } | null;
   logs: Array<{ ts: number; level: string; msg: string }>;
-  timings: { durationMs?: number; queueWaitMs?: number };
+  timings: { durationMs?: number; queueWaitMs?: number; finishedAt?: number };
 }
 
-/** `faas logs ID`: an invocation's status and the logs its function wrote. */
+/** What each sample of `GET /functions/:name/live` says finished since the last one. */
+interface Sample {
+  finished: Array<{ id: string; finishedAt: number }>;
+}
+
+const logLine = (l: Invocation['logs'][0]) =>
+  `${new Date(l.ts).toISOString()} ${l.level.toUpperCase().padEnd(5)} ${l.msg}`;
+
+function fetchInvocation(client: ApiClient, id: string): Promise<Invocation> {
+  return client.json<Invocation>('GET', `/invocations/${encodeURIComponent(id)}`);
+}
+
+/** `faas logs ID`: one invocation's status on stderr, its log lines on stdout. */
+async function show(client: ApiClient, id: string): Promise<void> {
+  const inv = await fetchInvocation(client, id);
+  const t = inv.timings;
+  console.error(
+    `${inv.id} ${inv.function}: ${inv.status}, attempt ${inv.attempts}` +
+      (t.durationMs !== undefined ? `, ran ${t.durationMs} ms after waiting ${t.queueWaitMs} ms` : '') +
+      (inv.cold ? ', cold start' : '') +
+      (inv.error ? `\n  ${inv.error.kind}: ${inv.error.message}` : ''),
+  );
+  for (const l of inv.logs) console.log(logLine(l));
+}
+
+/**
+ * `faas logs --follow NAME`: each invocation of NAME as it finishes, one header line and its log
+ * lines, all on stdout, until Ctrl-C. Follows the same live stream the web console charts;
+ * reconnects when the platform goes away for a moment.
+ */
+async function follow(client: ApiClient, name: string): Promise<never> {
+  const path = `/functions/${encodeURIComponent(name)}/live`;
+  console.error(`following ${name} (Ctrl-C to stop)`);
+  // Printed one invocation at a time, in the order they finished.
+  let printing = Promise.resolve();
+  const print = async (id: string) => {
+    const inv = await fetchInvocation(client, id).catch((err: Error) => {
+      console.error(`faas: ${id}: ${err.message}`);
+      return undefined;
+    });
+    if (!inv) return;
+    const when = new Date(inv.timings.finishedAt ?? Date.now()).toISOString();
+    const how = inv.error ? `${inv.error.kind}: ${inv.error.message}` : `${inv.timings.durationMs ?? '?'} ms`;
+    console.log(`${when} ${inv.id} ${inv.status} ${how}${inv.cold ? ' (cold)' : ''}`);
+    for (const l of inv.logs) console.log(`  ${logLine(l)}`);
+  };
+  for (let connected = false; ; connected = true) {
+    // The first connection must succeed; later ones are retried while the platform restarts.
+    const res = await client.request('GET', path).catch((err: Error) => {
+      if (!connected) throw err;
+      return undefined;
+    });
+    if (res?.status === 404) throw new Error(`no function named ${name}: \`faas ls\` lists them`);
+    if (res?.ok && res.body) {
+      await readEvents(res.body, (event, data) => {
+        if (event !== 'sample') return;
+        const sample = JSON.parse(data) as Sample;
+        for (const e of [...sample.finished].reverse()) printing = printing.then(() => print(e.id));
+      }).catch(() => undefined);
+    }
+    console.error('faas: the live stream ended; reconnecting');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** `faas logs ID` prints one invocation; `faas logs --follow NAME` streams a function's. */
 export function logsCommand(program: Command): void {
   program
-    .command('logs <invocation-id>')
-    .description("print an invocation's status and logs")
-    .action((id: string) =>
+    .command('logs [invocation-id]')
+    .description("print an invocation's status and logs, or follow a function's with --follow")
+    .option('-f, --follow <function>', "stream the function's invocations and logs as they finish")
+    .action((id: string | undefined, o: { follow?: string }) =>
       run(async () => {
-        const inv = await ApiClient.fromEnv(process.env).json<Invocation>(
-          'GET',
-          `/invocations/${encodeURIComponent(id)}`,
-        );
-        const t = inv.timings;
-        console.error(
-          `${inv.id} ${inv.function}: ${inv.status}, attempt ${inv.attempts}` +
-            (t.durationMs !== undefined ? `, ran ${t.durationMs} ms after waiting ${t.queueWaitMs} ms` : '') +
-            (inv.cold ? ', cold start' : '') +
-            (inv.error ? `\n  ${inv.error.kind}: ${inv.error.message}` : ''),
-        );
-        for (const l of inv.logs)
-          console.log(`${new Date(l.ts).toISOString()} ${l.level.toUpperCase().padEnd(5)} ${l.msg}`);
+        const client = ApiClient.fromEnv(process.env);
+        if (o.follow) await follow(client, o.follow);
+        else if (id) await show(client, id);
+        else throw new Error('name an invocation (`faas logs ID`) or a function (`faas logs --follow NAME`)');
       }),
     );
 }
