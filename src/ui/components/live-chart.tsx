@@ -27,6 +27,7 @@ export function LiveChart(props: { samples: LiveSample | undefined }) {
   const plot = useRef<uPlot>();
   const cols = useRef<Columns>([[], ...SERIES.map(() => [])]);
   const [peak, setPeak] = useState({ waiting: 0, at: 0 });
+  const [points, setPoints] = useState(0);
 
   useEffect(() => {
     const el = box.current;
@@ -71,6 +72,7 @@ export function LiveChart(props: { samples: LiveSample | undefined }) {
     SERIES.forEach((def, i) => (c[i + 1] as number[]).push(def.pick(s)));
     if (c[0].length > WINDOW) for (const col of c) col.shift();
     plot.current?.setData(c);
+    setPoints(c[0].length);
     const waiting = (SERIES[0] as (typeof SERIES)[0]).pick(s);
     if (waiting > peak.waiting) setPeak({ waiting, at: Date.now() });
   }, [s]);
@@ -82,7 +84,7 @@ export function LiveChart(props: { samples: LiveSample | undefined }) {
         ref={box}
         class="chart"
         data-testid="live-chart"
-        data-points={cols.current[0].length}
+        data-points={points}
         data-last={last ? JSON.stringify(last) : ''}
         data-peak-backlog={peak.waiting}
         data-peak-shown-at={peak.at || ''}
