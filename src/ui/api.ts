@@ -4,6 +4,7 @@ import type {
   Health,
   IndexEntry,
   Invocation,
+  Stats,
   StatsReport,
   StatusReport,
 } from './types.js';
@@ -63,11 +64,27 @@ const q = (params: Record<string, string | number | undefined>): string => {
 };
 const enc = encodeURIComponent;
 
+/**
+ * The function list changes only with a deploy: one answer serves every page for a few seconds
+ * (the access check asks for it first, the page that follows reuses it).
+ */
+let functionsCache: { at: number; list: Promise<FunctionInfo[]> } | undefined;
+const FUNCTIONS_FRESH_MS = 10_000;
+
 /** The API routes the console uses: the same the CLI uses, plus the console's own. */
 export const api = {
-  functions: () => json<FunctionInfo[]>('GET', '/functions'),
+  functions: (): Promise<FunctionInfo[]> => {
+    if (!functionsCache || Date.now() - functionsCache.at > FUNCTIONS_FRESH_MS) {
+      const list = json<FunctionInfo[]>('GET', '/functions');
+      functionsCache = { at: Date.now(), list };
+      list.catch(() => (functionsCache = undefined));
+    }
+    return functionsCache.list;
+  },
   status: () => json<StatusReport>('GET', '/status'),
   stats: (minutes: number) => json<StatsReport>('GET', `/invocations/stats${q({ minutes })}`),
+  fnStats: (fn: string, minutes: number) =>
+    json<Stats & { windowMs: number }>('GET', `/functions/${enc(fn)}/stats${q({ minutes })}`),
   /** /healthz answers 503 with the same body when a service is down. */
   health: async (): Promise<Health> => (await fetch('/healthz')).json() as Promise<Health>,
   invocations: (fn: string, filter: { status?: string; kind?: string; limit?: number }) =>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { onUnauthorized, request, token, Unauthorized } from './api.js';
+import { api, onUnauthorized, token, Unauthorized } from './api.js';
 import { Link } from './components/link.js';
 import { Login } from './components/login.js';
 import { DeadLettersPage } from './pages/dlq.js';
@@ -37,8 +37,9 @@ export function App() {
 
   const check = () => {
     setAccess('checking');
-    request('GET', '/status').then(
-      (res) => setAccess(res.ok ? 'granted' : 'login'),
+    // The function list: cheap, behind the token, and the first thing every page needs.
+    api.functions().then(
+      () => setAccess('granted'),
       // A 401 is handled by the onUnauthorized listener below (login, or refused).
       (err: Error) => !(err instanceof Unauthorized) && setAccess('login'),
     );

@@ -24,12 +24,22 @@ export async function signIn(page: Page, url: string, token: string): Promise<vo
   await page.locator('main[data-page="overview"]').waitFor();
 }
 
-/** Milliseconds from asking for `path` until `selector` is visible. */
+/** Milliseconds from asking for `url` until `selector` is visible. */
 export async function timeUntil(page: Page, url: string, selector: string): Promise<number> {
+  const [ms] = await timeUntilEach(page, url, [selector]);
+  return ms as number;
+}
+
+/** Milliseconds from asking for `url` until each of `selectors` is visible, in turn. */
+export async function timeUntilEach(page: Page, url: string, selectors: string[]): Promise<number[]> {
   const t0 = performance.now();
   await page.goto(url);
-  await page.locator(selector).first().waitFor({ state: 'visible', timeout: 20_000 });
-  return Math.round(performance.now() - t0);
+  const out: number[] = [];
+  for (const selector of selectors) {
+    await page.locator(selector).first().waitFor({ state: 'visible', timeout: 20_000 });
+    out.push(Math.round(performance.now() - t0));
+  }
+  return out;
 }
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');

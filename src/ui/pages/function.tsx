@@ -36,7 +36,7 @@ export function FunctionPage(props: { name: string }) {
   const status = search.get('status') ?? '';
   const kind = search.get('kind') ?? '';
   const info = useData(async () => (await api.functions()).find((f) => f.name === name), [name]);
-  const stats = useData(() => api.stats(5), [name], 5000);
+  const stats = useData(() => api.fnStats(name, 5), [name], 5000);
   const list = useData(() => api.invocations(name, { status, kind, limit: SHOWN }), [name, status, kind]);
   const [rows, setRows] = useState<IndexEntry[]>([]);
   const [sample, setSample] = useState<LiveSample>();
@@ -57,7 +57,7 @@ export function FunctionPage(props: { name: string }) {
   );
 
   const fn = info.data;
-  const st = stats.data?.functions[name];
+  const st = stats.data;
   return (
     <>
       <h1>
