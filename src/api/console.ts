@@ -89,8 +89,10 @@ export function consoleRoutes(app: Hono, d: ConsoleDeps): void {
       stream.onAbort(() => {
         open = false;
       });
-      // Ids already sent, with when they finished, forgotten once past the overlap.
+      // Finishes already sent (id and time: a re-driven invocation finishes again), with when
+      // they finished, forgotten once past the overlap.
       const sent = new Map<string, number>();
+      const keyOf = (e: IndexEntry) => `${e.id}@${e.finishedAt}`;
       let last = Date.now();
       while (open) {
         const now = Date.now();
@@ -99,9 +101,9 @@ export function consoleRoutes(app: Hono, d: ConsoleDeps): void {
           d.pools(),
           d.index.since(fn, last - LIVE_OVERLAP_MS),
         ]);
-        const finished = recent.filter((e) => !sent.has(e.id));
-        for (const e of finished) sent.set(e.id, e.finishedAt);
-        for (const [id, at] of sent) if (at <= last - LIVE_OVERLAP_MS) sent.delete(id);
+        const finished = recent.filter((e) => !sent.has(keyOf(e)));
+        for (const e of finished) sent.set(keyOf(e), e.finishedAt);
+        for (const [k, at] of sent) if (at <= last - LIVE_OVERLAP_MS) sent.delete(k);
         last = now;
         const sample: LiveSample = {
           at: now,

@@ -101,10 +101,13 @@ function newestPerId(entries: IndexEntry[]): IndexEntry[] {
 export class InvocationIndex {
   constructor(private readonly redis: Redis) {}
 
-  /** Entries that finished after `since` (ms), newest first, at most INDEX_CAP. */
+  /**
+   * Every finish after `since` (ms), newest first, at most INDEX_CAP: an invocation re-driven
+   * and finished again appears once per finish.
+   */
   async since(fn: string, since: number): Promise<IndexEntry[]> {
     const raw = await this.redis.zrevrangebyscore(indexKey(fn), '+inf', `(${since}`, 'WITHSCORES');
-    return newestPerId(pairs(raw));
+    return pairs(raw);
   }
 
   /**

@@ -13,9 +13,14 @@ interface Invocation {
   timings: { durationMs?: number; queueWaitMs?: number; finishedAt?: number };
 }
 
-/** What each sample of `GET /functions/:name/live` says finished since the last one. */
-interface Sample {
-  finished: Array<{ id: string; finishedAt: number }>;
+/** One finish, as each sample of `GET /functions/:name/live` lists those since the last one. */
+interface Finish {
+  id: string;
+  status: string;
+  kind?: string;
+  durationMs: number;
+  cold: boolean;
+  finishedAt: number;
 }
 
 const logLine = (l: Invocation['logs'][0]) =>
@@ -45,19 +50,23 @@ async function show(client: ApiClient, id: string): Promise<void> {
  */
 async function follow(client: ApiClient, name: string): Promise<never> {
   const path = `/functions/${encodeURIComponent(name)}/live`;
-  console.error(`following ${name} (Ctrl-C to stop)`);
   // Printed one invocation at a time, in the order they finished.
   let printing = Promise.resolve();
-  const print = async (id: string) => {
-    const inv = await fetchInvocation(client, id).catch((err: Error) => {
-      console.error(`faas: ${id}: ${err.message}`);
+  // The header comes from the finish itself; the logs from the record, unless a later attempt
+  // (a re-drive) has replaced it since.
+  const print = async (e: Finish) => {
+    const how = e.status === 'failed' ? `${e.kind ?? 'error'}` : `${e.durationMs} ms`;
+    const inv = await fetchInvocation(client, e.id).catch((err: Error) => {
+      console.error(`faas: ${e.id}: ${err.message}`);
       return undefined;
     });
-    if (!inv) return;
-    const when = new Date(inv.timings.finishedAt ?? Date.now()).toISOString();
-    const how = inv.error ? `${inv.error.kind}: ${inv.error.message}` : `${inv.timings.durationMs ?? '?'} ms`;
-    console.log(`${when} ${inv.id} ${inv.status} ${how}${inv.cold ? ' (cold)' : ''}`);
-    for (const l of inv.logs) console.log(`  ${logLine(l)}`);
+    const same = inv?.timings.finishedAt === e.finishedAt;
+    const detail = same && inv?.error ? `: ${inv.error.message}` : '';
+    console.log(
+      `${new Date(e.finishedAt).toISOString()} ${e.id} ${e.status} ${how}${detail}${e.cold ? ' (cold)' : ''}`,
+    );
+    if (inv && same) for (const l of inv.logs) console.log(`  ${logLine(l)}`);
+    else if (inv) console.log('  (logs replaced by a later attempt: `faas logs ID` shows them)');
   };
   for (let connected = false; ; connected = true) {
     // The first connection must succeed; later ones are retried while the platform restarts.
@@ -67,10 +76,11 @@ async function follow(client: ApiClient, name: string): Promise<never> {
     });
     if (res?.status === 404) throw new Error(`no function named ${name}: \`faas ls\` lists them`);
     if (res?.ok && res.body) {
+      if (!connected) console.error(`following ${name} (Ctrl-C to stop)`);
       await readEvents(res.body, (event, data) => {
         if (event !== 'sample') return;
-        const sample = JSON.parse(data) as Sample;
-        for (const e of [...sample.finished].reverse()) printing = printing.then(() => print(e.id));
+        const sample = JSON.parse(data) as { finished: Finish[] };
+        for (const e of [...sample.finished].reverse()) printing = printing.then(() => print(e));
       }).catch(() => undefined);
     }
     console.error('faas: the live stream ended; reconnecting');
