@@ -3,16 +3,26 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { LiveSample } from '../types.js';
 
-/** Points kept: one a second over the last five minutes. */
-const WINDOW = 300;
+/** Points kept: one a second over the last two minutes (a burst and its scale-in fit in it). */
+const WINDOW = 120;
 
-const SERIES: Array<{ label: string; color: string; pick: (s: LiveSample) => number; dash?: number[] }> = [
-  { label: 'backlog', color: '#b45309', pick: (s) => s.backlog.waiting + s.backlog.delayed },
-  { label: 'running', color: '#1d4ed8', pick: (s) => s.running },
-  { label: 'starting', color: '#7c3aed', pick: (s) => s.containers.starting, dash: [4, 3] },
-  { label: 'busy', color: '#15803d', pick: (s) => s.containers.busy },
-  { label: 'idle', color: '#64748b', pick: (s) => s.containers.idle, dash: [2, 2] },
-  { label: 'draining', color: '#be123c', pick: (s) => s.containers.draining, dash: [6, 2] },
+/**
+ * The backlog (left axis) runs to thousands while containers (right axis) stay in tens: each has
+ * its own scale, so a scale-out is visible beside a large burst.
+ */
+const SERIES: Array<{
+  label: string;
+  color: string;
+  scale: 'jobs' | 'n';
+  pick: (s: LiveSample) => number;
+  dash?: number[];
+}> = [
+  { label: 'backlog', color: '#b45309', scale: 'jobs', pick: (s) => s.backlog.waiting + s.backlog.delayed },
+  { label: 'running', color: '#1d4ed8', scale: 'n', pick: (s) => s.running },
+  { label: 'starting', color: '#7c3aed', scale: 'n', pick: (s) => s.containers.starting, dash: [4, 3] },
+  { label: 'busy', color: '#15803d', scale: 'n', pick: (s) => s.containers.busy },
+  { label: 'idle', color: '#64748b', scale: 'n', pick: (s) => s.containers.idle, dash: [2, 2] },
+  { label: 'draining', color: '#be123c', scale: 'n', pick: (s) => s.containers.draining, dash: [6, 2] },
 ];
 
 type Columns = [number[], ...number[][]];
@@ -39,13 +49,21 @@ export function LiveChart(props: { samples: LiveSample | undefined }) {
         scales: {
           // A fixed window ending at the newest sample: time moves right to left at a steady pace.
           x: { time: true, range: (_u, _min, max) => [max - WINDOW, max] },
-          y: { range: (_u, _min, max) => [0, Math.max(4, max * 1.1)] },
+          jobs: { range: (_u, _min, max) => [0, Math.max(4, max * 1.1)] },
+          n: { range: (_u, _min, max) => [0, Math.max(4, max * 1.1)] },
         },
-        axes: [{}, { label: 'count' }],
+        axes: [
+          {},
+          { scale: 'jobs', label: 'backlog (jobs)' },
+          { scale: 'n', side: 1, label: 'running, containers', grid: { show: false } },
+        ],
+        // No values under the cursor: the caption below the chart has the latest ones.
+        legend: { live: false },
         series: [
           {},
           ...SERIES.map((s) => ({
             label: s.label,
+            scale: s.scale,
             stroke: s.color,
             width: 2,
             dash: s.dash,
@@ -89,7 +107,7 @@ export function LiveChart(props: { samples: LiveSample | undefined }) {
         data-peak-backlog={peak.waiting}
         data-peak-shown-at={peak.at || ''}
         role="img"
-        aria-label="Backlog, running invocations and containers by state over the last five minutes"
+        aria-label="Backlog, running invocations and containers by state over the last two minutes"
       />
       <figcaption id="live-caption" data-testid="live-now">
         {last
