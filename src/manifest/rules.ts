@@ -22,7 +22,15 @@ export const HEADER_NAME_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 export const WEBHOOK_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /** First path segments the platform's own HTTP API and services use. */
-export const RESERVED_WEBHOOK_ROOTS = ['functions', 'invocations', 'healthz', 'metrics', 'minio', 'dlq'];
+export const RESERVED_WEBHOOK_ROOTS = [
+  'functions',
+  'invocations',
+  'healthz',
+  'metrics',
+  'minio',
+  'dlq',
+  'ui',
+];
 
 /** `<file without extension>.<export>`: `csv-summary/index.handler`. */
 export const HANDLER_PATTERN = /^(.+)\.([A-Za-z_$][A-Za-z0-9_$]*)$/;
