@@ -14,6 +14,11 @@ export interface ConsoleDeps {
   pools: () => Promise<{ byFunction: Record<string, PoolCounts> }>;
   /** How often the live view sends a sample. @defaultValue 1000 ms */
   tickMs?: number;
+  /**
+   * Aborted when the platform stops: live streams end, so the HTTP server's close (which waits
+   * for open responses) is not held up by a browser tab or `faas logs --follow` left open.
+   */
+  closing?: AbortSignal;
 }
 
 /** One sample of `GET /functions/:name/live`. */
@@ -94,7 +99,7 @@ export function consoleRoutes(app: Hono, d: ConsoleDeps): void {
       const sent = new Map<string, number>();
       const keyOf = (e: IndexEntry) => `${e.id}@${e.finishedAt}`;
       let last = Date.now();
-      while (open) {
+      while (open && !d.closing?.aborted) {
         const now = Date.now();
         const [backlog, pools, recent] = await Promise.all([
           d.backlog(fn),

@@ -322,6 +322,8 @@ export async function startPlatform(
       }
       return { ok: Object.values(checks).every((c) => c.ok), checks };
     };
+    // Ends the console's live streams first when stopping (see the closer after the server's).
+    const closing = new AbortController();
     const app = createApp({
       functions: manifest.functions,
       enqueue: sink,
@@ -354,7 +356,7 @@ export async function startPlatform(
       logger: log,
       secret: (name) => secrets[name],
       rateLimit: { ratePerSec: config.FAAS_RATE_LIMIT, burst: config.FAAS_RATE_LIMIT * 2 },
-      console: { index: new InvocationIndex(redis) },
+      console: { index: new InvocationIndex(redis), closing: closing.signal },
       // dist/cli/platform.js serves the bundle beside it in dist/ui/.
       ui: { dir: fileURLToPath(new URL('../ui/', import.meta.url)) },
       admin: {
@@ -404,6 +406,8 @@ export async function startPlatform(
       const address = server.address();
       port = typeof address === 'object' && address ? address.port : config.FAAS_PORT;
       closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      // Runs before the server's close: closers run in reverse.
+      closers.push(async () => closing.abort());
       log.info({ url: `http://${config.apiHost}:${port}` }, 'API listening');
     }
     log.info(

@@ -165,4 +165,22 @@ describe('invocation index', () => {
       1,
     );
   });
+
+  it('the live stream ends when the platform stops, so its HTTP server can close', async () => {
+    const app = new Hono();
+    const closing = new AbortController();
+    consoleRoutes(app, {
+      functions: { [fn]: { name: fn } as FunctionSpec },
+      index,
+      backlog: async () => ({ waiting: 0, active: 0, delayed: 0, oldestWaitMs: 0 }),
+      pools: async () => ({ byFunction: {} }),
+      tickMs: 50,
+      closing: closing.signal,
+    });
+    const res = await app.request(`/functions/${fn}/live`);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    closing.abort();
+    for (;;) if ((await reader.read()).done) break;
+  });
 });
