@@ -68,6 +68,7 @@ async function follow(client: ApiClient, name: string): Promise<never> {
     if (inv && same) for (const l of inv.logs) console.log(`  ${logLine(l)}`);
     else if (inv) console.log('  (logs replaced by a later attempt: `faas logs ID` shows them)');
   };
+  let announced = false;
   for (let connected = false; ; connected = true) {
     // The first connection must succeed; later ones are retried while the platform restarts.
     const res = await client.request('GET', path).catch((err: Error) => {
@@ -77,13 +78,17 @@ async function follow(client: ApiClient, name: string): Promise<never> {
     if (res?.status === 404) throw new Error(`no function named ${name}: \`faas ls\` lists them`);
     if (res?.ok && res.body) {
       if (!connected) console.error(`following ${name} (Ctrl-C to stop)`);
+      else if (announced) console.error('faas: reconnected');
+      announced = false;
       await readEvents(res.body, (event, data) => {
         if (event !== 'sample') return;
         const sample = JSON.parse(data) as { finished: Finish[] };
         for (const e of [...sample.finished].reverse()) printing = printing.then(() => print(e));
       }).catch(() => undefined);
     }
-    console.error('faas: the live stream ended; reconnecting');
+    // Said once per outage, not once per retry.
+    if (!announced) console.error('faas: the live stream ended; reconnecting');
+    announced = true;
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
