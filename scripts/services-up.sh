@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs (where missing) and starts Docker, Redis, MinIO, RabbitMQ and NATS (JetStream) on 127.0.0.1, then builds the
-# function runtime image. Idempotent: a healthy service is reused, never started twice.
+# Installs (where missing) and starts Docker, Redis, MinIO, RabbitMQ and NATS (JetStream) on
+# 127.0.0.1, installs Chromium for the console's browser tests, then builds the function runtime
+# image. Idempotent: a healthy service is reused, never started twice.
 # `services-down.sh` stops only what this script started (pid files under $FAAS_STATE_DIR/pids).
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
@@ -126,7 +127,14 @@ start_nats() {
   wait_for "nats" 30 nats_ok || die "nats did not start; see $dir/server.log"
 }
 
+# The console's browser tests drive Debian's Chromium headless (playwright-core downloads nothing).
+install_browser() {
+  if command -v chromium >/dev/null; then log "chromium: $(chromium --version 2>/dev/null | head -1)"; return; fi
+  apt_install chromium
+}
+
 start_docker
+install_browser
 start_redis
 start_minio
 start_rabbitmq

@@ -4,11 +4,15 @@ import type { FunctionSpec } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Enqueue } from '../queue/enqueue.js';
 import { functionOfInvocation } from '../queue/names.js';
+import { handlerEvent } from '../queue/handler-event.js';
+import { jobPayloadSchema } from '../queue/payload.js';
 import type { InvocationStatus, RecordStore } from '../queue/records.js';
 import type { ResultWaiter } from '../queue/waiter.js';
 import { httpResult, webhookRoutes } from '../triggers/webhook/routes.js';
 import { adminRoutes, type AdminDeps } from './admin.js';
 import { bearerAuth } from './auth.js';
+import { consoleRoutes, type ConsoleDeps } from './console.js';
+import { uiRoutes, type UiDeps } from './ui.js';
 import { limitBody } from './body-limit.js';
 import { rateLimit } from './rate-limit.js';
 import { HttpError, onError } from './errors.js';
@@ -27,7 +31,18 @@ export interface ApiDeps {
   jobStatus: (
     fn: string,
     id: string,
-  ) => Promise<{ status: InvocationStatus; attempts: number; enqueuedAt: number } | undefined>;
+  ) => Promise<
+    | {
+        status: InvocationStatus;
+        attempts: number;
+        enqueuedAt: number;
+        /** When the job completed or failed for good. */
+        finishedOn?: number;
+        /** The job's payload, as queued. */
+        data?: unknown;
+      }
+    | undefined
+  >;
   health: () => Promise<HealthReport>;
   metrics: () => Promise<{ contentType: string; body: string }>;
   token?: string;
@@ -43,8 +58,14 @@ export interface ApiDeps {
   admin?: AdminDeps;
   /** Requests per second (and burst) one source may send to webhooks and the invoke API. */
   rateLimit?: { ratePerSec: number; burst: number };
+  /** The platform's S3 region, as the events handlers receive carry it. */
+  region?: string;
   /** The next tick of each function with a schedule (ms since epoch), for `GET /functions`. */
   nextRuns?: () => Promise<Record<string, number>>;
+  /** The web console's data routes (invocation lists, stats, live view), beside the admin routes. */
+  console?: Omit<ConsoleDeps, keyof AdminDeps>;
+  /** The web console's pages at /ui. */
+  ui?: UiDeps;
 }
 
 function parseEvent(text: string): unknown {
@@ -100,6 +121,9 @@ export function createApp(d: ApiDeps): Hono {
   app.use(AREAS.invocations, admin);
   for (const path of [ROUTES.status, ROUTES.dlq, AREAS.dlq]) app.use(path, admin);
   if (d.admin) adminRoutes(app, d.admin);
+  // Before /invocations/:id and the webhook paths: /invocations/stats and /ui are never shadowed.
+  if (d.admin && d.console) consoleRoutes(app, { ...d.admin, ...d.console });
+  if (d.ui) uiRoutes(app, d.ui);
 
   app.get(ROUTES.functions, async (c) => {
     const next = (await d.nextRuns?.().catch(() => undefined)) ?? {};
@@ -167,25 +191,30 @@ export function createApp(d: ApiDeps): Hono {
     const fn = functionOfInvocation(id);
     if (!fn) throw new HttpError(404, 'not_found', `no invocation ${id}`);
     let record = await d.records.get(id);
-    let job: Awaited<ReturnType<ApiDeps['jobStatus']>>;
-    if (!record || record.status === 'queued') {
-      job = await d.jobStatus(fn, id);
-      // The worker writes the record just before the job completes: a job seen finished after a
-      // record was missing means the record is there now.
-      if (job && (job.status === 'succeeded' || job.status === 'failed'))
-        record = (await d.records.get(id)) ?? record;
-    }
+    // Read even beside a finished record: the job's completion time ends the timing waterfall.
+    const job = await d.jobStatus(fn, id);
+    // The worker writes the record just before the job completes: a job seen finished after a
+    // record was missing means the record is there now.
+    if (
+      (!record || record.status === 'queued') &&
+      job &&
+      (job.status === 'succeeded' || job.status === 'failed')
+    )
+      record = (await d.records.get(id)) ?? record;
     if (!record && !job) throw new HttpError(404, 'not_found', `no invocation ${id}`);
     const finished = record && (record.status === 'succeeded' || record.status === 'failed');
+    const payload = jobPayloadSchema.safeParse(job?.data);
     return c.json({
       id,
       function: fn,
+      // The event as the handler received it; null once the job itself has expired.
+      event: payload.success ? handlerEvent(payload.data, d.region ?? 'us-east-1') : null,
       status: finished ? record?.status : (job?.status ?? record?.status),
       result: record?.result ?? null,
       error: record?.error ?? null,
       logs: record?.logs ?? [],
       attempts: Math.max(record?.attempts ?? 0, job?.attempts ?? 0),
-      timings: record?.timings ?? { enqueuedAt: job?.enqueuedAt },
+      timings: record ? { ...record.timings, completedAt: job?.finishedOn } : { enqueuedAt: job?.enqueuedAt },
       cold: record?.cold ?? null,
       prewarmed: record?.prewarmed ?? null,
       container: record?.container ?? null,

@@ -6,6 +6,7 @@ import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freemem, totalmem } from 'node:os';
 import Docker from 'dockerode';
 import * as Minio from 'minio';
@@ -25,6 +26,7 @@ import { Pool } from '../pool/pool.js';
 import { liveInstances, Reaper } from '../pool/reaper.js';
 import { readBacklog } from '../queue/backlog.js';
 import { DeadLetters } from '../queue/dead-letters.js';
+import { InvocationIndex } from '../queue/invocation-index.js';
 import { Producer } from '../queue/producer.js';
 import { countingEnqueue } from '../queue/counting.js';
 import { RecordStore } from '../queue/records.js';
@@ -393,6 +395,8 @@ export async function startPlatform(
       if (messages?.consumers.length) checks.queues = queueHealth(messages.state());
       return { ok: Object.values(checks).every((c) => c.ok), checks };
     };
+    // Ends the console's live streams first when stopping (see the closer after the server's).
+    const closing = new AbortController();
     const app = createApp({
       functions: manifest.functions,
       enqueue: sink,
@@ -410,7 +414,13 @@ export async function startPlatform(
               : state === 'failed'
                 ? 'failed'
                 : 'queued';
-        return { status, attempts: job.attemptsMade, enqueuedAt: job.timestamp };
+        return {
+          status,
+          attempts: job.attemptsMade,
+          enqueuedAt: job.timestamp,
+          finishedOn: job.finishedOn,
+          data: job.data as unknown,
+        };
       },
       health,
       metrics: () => metrics.render(),
@@ -421,7 +431,11 @@ export async function startPlatform(
       logger: log,
       secret: (name) => secrets[name],
       rateLimit: { ratePerSec: config.FAAS_RATE_LIMIT, burst: config.FAAS_RATE_LIMIT * 2 },
+      region: config.S3_REGION,
       nextRuns: messages && (() => (messages as MessageTriggers).schedules.nextRuns()),
+      console: { index: new InvocationIndex(redis), closing: closing.signal },
+      // dist/cli/platform.js serves the bundle beside it in dist/ui/.
+      ui: { dir: fileURLToPath(new URL('../ui/', import.meta.url)) },
       admin: {
         functions: manifest.functions,
         backlog: (fn) => readBacklog(producer.queue(fn), Date.now()),
@@ -472,6 +486,8 @@ export async function startPlatform(
       });
       port = server.port;
       closers.push(() => server.close());
+      // Runs before the server's close: closers run in reverse.
+      closers.push(async () => closing.abort());
       log.info({ url: `http://${config.apiHost}:${port}` }, 'API listening');
     }
     log.info(

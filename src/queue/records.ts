@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { WireError } from '../runtime/protocol.js';
 import type { LogLine } from '../worker/invoke.js';
+import { encodeEntry, INDEX_CAP, indexable, indexKey } from './invocation-index.js';
 
 export type InvocationStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
@@ -21,6 +22,8 @@ export interface InvocationRecord {
   container?: string;
   timings: {
     enqueuedAt: number;
+    /** When a worker took the job from the queue (the lease starts here). */
+    pickedAt?: number;
     startedAt?: number;
     finishedAt?: number;
     /** From accepted to handed to a container. */
@@ -36,9 +39,23 @@ export interface InvocationRecord {
 
 const key = (id: string) => `faas:inv:${id}`;
 
-const PUT_IF_OWNER =
-  "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) return 1 end return 0";
-const PUT_IF_OWNER_SHA = createHash('sha1').update(PUT_IF_OWNER).digest('hex');
+/**
+ * Writes a record, and for a final outcome its entry in the function's index (see
+ * invocation-index.ts), in one round trip: KEYS = lock (or '' for none), record, index;
+ * ARGV = lock token, record JSON, TTL seconds, finished-at ms, index member ('' to skip), cap.
+ * The index is trimmed to the cap and to the TTL, and expires with its newest record.
+ */
+const PUT = `
+if KEYS[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+if ARGV[5] ~= '' then
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -tonumber(ARGV[6]) - 1)
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (tonumber(ARGV[4]) - tonumber(ARGV[3]) * 1000))
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
+end
+return 1`;
+const PUT_SHA = createHash('sha1').update(PUT).digest('hex');
 
 /** Invocation records in Redis, kept for `ttlSeconds` after their last change. */
 export class RecordStore {
@@ -48,7 +65,7 @@ export class RecordStore {
   ) {}
 
   async put(record: InvocationRecord): Promise<void> {
-    await this.redis.set(key(record.id), JSON.stringify(record), 'EX', this.ttlSeconds);
+    await this.write(record, '', '');
   }
 
   /**
@@ -57,18 +74,26 @@ export class RecordStore {
    * @returns false when the lock is no longer ours.
    */
   async putIfOwner(record: InvocationRecord, lockKey: string, token: string): Promise<boolean> {
+    return this.write(record, lockKey, token);
+  }
+
+  private async write(record: InvocationRecord, lockKey: string, token: string): Promise<boolean> {
     const args = [
-      2,
+      3,
       lockKey,
       key(record.id),
+      indexKey(record.function),
       token,
       JSON.stringify(record),
       String(this.ttlSeconds),
+      String(record.timings.finishedAt ?? Date.now()),
+      indexable(record) ? encodeEntry(record) : '',
+      String(INDEX_CAP),
     ] as const;
     // Every job ends here: send the script's hash, and the script itself only when Redis lacks it.
-    const written = await this.redis.evalsha(PUT_IF_OWNER_SHA, ...args).catch((err: Error) => {
+    const written = await this.redis.evalsha(PUT_SHA, ...args).catch((err: Error) => {
       if (!err.message.startsWith('NOSCRIPT')) throw err;
-      return this.redis.eval(PUT_IF_OWNER, ...args);
+      return this.redis.eval(PUT, ...args);
     });
     return written === 1;
   }

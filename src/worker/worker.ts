@@ -128,6 +128,7 @@ export class FunctionWorker {
       source: payload.source,
       timings: {
         enqueuedAt: payload.enqueuedAt,
+        pickedAt: startedAt,
         startedAt: startedAt + outcome.leaseMs,
         finishedAt: Date.now(),
         queueWaitMs: startedAt - payload.enqueuedAt + outcome.leaseMs,

@@ -75,11 +75,13 @@ export async function startPlatformProcess(
   fixtures: string[],
   env: Record<string, string> = {},
   existingDir?: string,
+  /** `up` (every role), or `api` / `worker` for one role. */
+  command: 'up' | 'api' | 'worker' = 'up',
 ): Promise<RunningPlatform> {
   const dir = existingDir ?? (await writeManifestDir(manifest, fixtures));
   const port = env.FAAS_PORT ? Number(env.FAAS_PORT) : await freePort();
   const instance = `t${Math.random().toString(36).slice(2, 10)}`;
-  const child = runCli(['up', '--manifest', join(dir, 'manifest.yaml')], {
+  const child = runCli([command, '--manifest', join(dir, 'manifest.yaml')], {
     FAAS_PORT: String(port),
     FAAS_INSTANCE: instance,
     FAAS_STATE_DIR: join(dir, 'state'),
