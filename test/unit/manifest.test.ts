@@ -207,12 +207,6 @@ describe('an invalid manifest is refused with the path of each problem', () => {
       "/Healthz is reserved for the platform's own route /healthz",
     ],
     [
-      'webhook path under the web console',
-      fn('triggers:\n  - webhook: { path: /ui/functions/x }'),
-      'functions.x.triggers[0].webhook.path',
-      '/ui is reserved for the platform',
-    ],
-    [
       'webhook path with ..',
       fn('triggers:\n  - webhook: { path: /hooks/../metrics }'),
       'functions.x.triggers[0].webhook.path',
