@@ -3,6 +3,7 @@ import { handlerEvent } from '../../src/queue/handler-event.js';
 import { queueHealth, brokerUrl } from '../../src/triggers/queue/start.js';
 import { roomUnder } from '../../src/triggers/queue/gate.js';
 import { durableNameFor, streamNameFor } from '../../src/triggers/queue/nats.js';
+import { staleConsumers } from '../../src/triggers/queue/redis-streams.js';
 import {
   amqpIdentity,
   entryTime,
@@ -171,4 +172,23 @@ describe('consumer decisions', () => {
     expect(h.ok).toBe(false);
     expect(h.error).toBe('queue consumers disconnected: 2 amqp, 1 nats; see /status');
   });
+});
+
+describe('Redis stream consumers left by restarted processes', () => {
+  const c = (name: string, pending: number, idle: number) => [
+    'name',
+    name,
+    'pending',
+    pending,
+    'idle',
+    idle,
+    'inactive',
+    idle,
+  ];
+  it.each([
+    ['idle for two hours, nothing pending', [c('old', 0, 7_200_000)], ['old']],
+    ['entries still pending', [c('old', 3, 7_200_000)], []],
+    ['recently active', [c('busy', 0, 1000)], []],
+    ['this process', [c('me', 0, 7_200_000)], []],
+  ])('%s', (_, info, stale) => expect(staleConsumers(info, 'me')).toEqual(stale));
 });

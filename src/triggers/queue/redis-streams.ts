@@ -15,6 +15,26 @@ export const CLAIM_IDLE_MS = 10_000;
 /** How often pending entries of dead consumers are looked for. */
 const CLAIM_EVERY_MS = 2000;
 
+/** How long a consumer with nothing pending may stay idle before it is removed from the group. */
+export const STALE_CONSUMER_MS = 3_600_000;
+/** How often the group is tidied. */
+const TIDY_EVERY_MS = 60_000;
+
+/**
+ * Consumers to remove from a group: each process consumes under its own name, so a restarted
+ * one leaves its old name behind. Only names with nothing pending (their entries were claimed)
+ * and idle for an hour go. Reads `XINFO CONSUMERS`' reply (flat field lists). Pure.
+ * @example staleConsumers([['name', 'old', 'pending', 0, 'idle', 7200000]], 'me') // ['old']
+ */
+export function staleConsumers(info: unknown[][], self: string, idleMs = STALE_CONSUMER_MS): string[] {
+  return info.flatMap((fields) => {
+    const f: Record<string, unknown> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) f[String(fields[i])] = fields[i + 1];
+    const name = String(f.name);
+    return name !== self && Number(f.pending) === 0 && Number(f.idle) > idleMs ? [name] : [];
+  });
+}
+
 /** The consumer group of one function on a stream: every function sees every entry. */
 export function groupNameFor(fn: string): string {
   return `faas.${fn}`;
@@ -31,6 +51,7 @@ type Entry = [id: string, fields: string[]];
 export class RedisStreamConsumer extends BaseConsumer {
   private redis?: Redis;
   private lastClaim = 0;
+  private lastTidy = 0;
 
   protected async open(): Promise<void> {
     const redis = new Redis(this.opts.url, {
@@ -76,6 +97,13 @@ export class RedisStreamConsumer extends BaseConsumer {
         if (reserved === 0) {
           await sleep(250);
           continue;
+        }
+        if (Date.now() - this.lastTidy > TIDY_EVERY_MS) {
+          this.lastTidy = Date.now();
+          const info = (await redis.call('XINFO', 'CONSUMERS', trigger.name, group)) as unknown[][];
+          for (const name of staleConsumers(info, consumer)) {
+            await redis.xgroup('DELCONSUMER', trigger.name, group, name);
+          }
         }
         let entries: Entry[] = [];
         let receiveCount = 2;

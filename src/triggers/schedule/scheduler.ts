@@ -90,8 +90,12 @@ export class Schedules {
     if (this.wanted.size) this.log.info({ schedules: [...this.wanted.keys()] }, 'schedules in place');
   }
 
-  /** Takes ticks: every process that runs listeners does, and each tick goes to one of them. */
+  /**
+   * Takes ticks: every process that runs listeners and has schedules does, and each tick goes to
+   * one of them. A manifest without schedules takes none (it only removed stale schedulers).
+   */
   start(): void {
+    if (this.wanted.size === 0) return;
     this.worker = new Worker(TICKS_QUEUE, (job: Job<TickData>) => this.tick(job), {
       connection: this.connect(),
       prefix: QUEUE_PREFIX,
