@@ -7,6 +7,11 @@ const HEARTBEAT_TTL_S = 10;
 const HEARTBEAT_EVERY_MS = 1000;
 const SWEEP_EVERY_BEATS = 5;
 const key = (instance: string) => `faas:instance:${instance}`;
+/**
+ * Every instance's name, scored by its last heartbeat: readers find the live ones without
+ * scanning the keyspace (which grows with every job kept). The heartbeat key stays the truth.
+ */
+const REGISTRY = 'faas:instances';
 
 /** What the reaper reports besides its log lines (counted in /metrics). */
 export interface ReaperEvents {
@@ -54,11 +59,13 @@ export class Reaper {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.redis.del(key(this.instance)).catch(() => undefined);
+    await this.redis.zrem(REGISTRY, this.instance).catch(() => undefined);
   }
 
   private async beat(): Promise<void> {
     const value = JSON.stringify({ pid: process.pid, at: Date.now(), pool: this.snapshot() });
     await this.redis.set(key(this.instance), value, 'EX', HEARTBEAT_TTL_S);
+    await this.redis.zadd(REGISTRY, Date.now(), this.instance);
     if (this.expiredWarned)
       this.logger.warn({ component: 'reaper' }, 'heartbeat written again after it had expired');
     this.lastBeat = Date.now();
@@ -136,19 +143,18 @@ export async function liveInstances(
   redis: Redis,
 ): Promise<Array<{ instance: string; pid: number; pool: unknown }>> {
   const out: Array<{ instance: string; pid: number; pool: unknown }> = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', key('*'), 'COUNT', 200);
-    cursor = next;
-    const values = keys.length ? await redis.mget(...keys) : [];
-    keys.forEach((k, i) => {
-      try {
-        const v = JSON.parse(values[i] ?? 'null') as { pid: number; pool: unknown } | null;
-        if (v) out.push({ instance: k.slice(key('').length), pid: v.pid, pool: v.pool });
-      } catch {
-        // an older or foreign value: not ours to read
-      }
-    });
-  } while (cursor !== '0');
+  const since = Date.now() - HEARTBEAT_TTL_S * 1000;
+  // Names whose heartbeat is older than its TTL are gone: forget them.
+  await redis.zremrangebyscore(REGISTRY, '-inf', `(${since}`);
+  const names = await redis.zrangebyscore(REGISTRY, since, '+inf');
+  const values = names.length ? await redis.mget(...names.map(key)) : [];
+  names.forEach((instance, i) => {
+    try {
+      const v = JSON.parse(values[i] ?? 'null') as { pid: number; pool: unknown } | null;
+      if (v) out.push({ instance, pid: v.pid, pool: v.pool });
+    } catch {
+      // an older or foreign value: not ours to read
+    }
+  });
   return out;
 }

@@ -27,6 +27,8 @@ function fakes(o: { setFails: () => boolean; removeFails: boolean; listFails: ()
       if (o.setFails()) throw new Error('Connection is closed.');
       return 'OK';
     }),
+    zadd: vi.fn(async () => 1),
+    zrem: vi.fn(async () => 1),
     exists: vi.fn(async () => 0),
     del: vi.fn(async () => 1),
   } as unknown as Redis;
