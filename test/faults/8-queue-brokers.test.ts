@@ -92,7 +92,10 @@ describe('fault 8: queue triggers through a killed consumer, broker restarts and
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'faas-fault8-'));
-    brokers.amqp = await ownRabbit(await freePort(), join(dataDir, 'rabbit'));
+    const amqpPort = await freePort();
+    let distPort = await freePort();
+    while (distPort === amqpPort) distPort = await freePort();
+    brokers.amqp = await ownRabbit(amqpPort, distPort, join(dataDir, 'rabbit'));
     brokers.nats = ownNats(await freePort(), join(dataDir, 'nats'));
     brokers.redis = ownRedis(await freePort(), dataDir);
     await mkdir(join(dataDir, 'platform-redis'));

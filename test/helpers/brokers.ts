@@ -100,8 +100,11 @@ function own(what: string, url: string, run: () => ChildProcess, ok: () => Promi
   };
 }
 
-/** A RabbitMQ node of the test's own on `port` (distribution on port + 20000, loopback only). */
-export async function ownRabbit(port: number, dir: string): Promise<OwnBroker> {
+/**
+ * A RabbitMQ node of the test's own on `port`, its Erlang distribution on `distPort` (both on
+ * loopback only; RabbitMQ's default, port + 20000, is past 65535 for a high free port).
+ */
+export async function ownRabbit(port: number, distPort: number, dir: string): Promise<OwnBroker> {
   await mkdir(join(dir, 'mnesia'), { recursive: true });
   await writeFile(join(dir, 'enabled_plugins'), '[].');
   const url = `amqp://127.0.0.1:${port}`;
@@ -116,7 +119,7 @@ export async function ownRabbit(port: number, dir: string): Promise<OwnBroker> {
           RABBITMQ_NODENAME: `faastest${port}@localhost`,
           RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
           RABBITMQ_NODE_PORT: String(port),
-          RABBITMQ_DIST_PORT: String(port + 20000),
+          RABBITMQ_DIST_PORT: String(distPort),
           ERL_EPMD_ADDRESS: '127.0.0.1',
           RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
           RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
