@@ -111,7 +111,7 @@ start_rabbitmq() {
     RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" \
     RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_CONFIG_FILE="$dir/rabbitmq" \
     RABBITMQ_CONF_ENV_FILE=/dev/null \
-    nohup /usr/lib/rabbitmq/bin/rabbitmq-server >"$dir/server.log" 2>&1 &
+    nohup env -C "$dir" /usr/lib/rabbitmq/bin/rabbitmq-server >"$dir/server.log" 2>&1 &
   echo $! >"$PID_DIR/rabbitmq.pid"
   wait_for "rabbitmq" 90 rabbitmq_ok || die "rabbitmq did not start; see $dir/server.log and $dir/log"
 }

@@ -113,6 +113,8 @@ export async function ownRabbit(port: number, distPort: number, dir: string): Pr
     url,
     () =>
       spawn(program('/usr/lib/rabbitmq/bin/rabbitmq-server'), [], {
+        // Erlang writes erl_crash.dump to its working directory: keep it in the test's own.
+        cwd: dir,
         env: {
           ...process.env,
           HOME: dir,
