@@ -102,10 +102,6 @@ describe('fault 8: queue triggers through a killed consumer, broker restarts and
     platformRedis = ownRedis(await freePort(), join(dataDir, 'platform-redis'));
     await Promise.all([...Object.values(brokers).map((b) => b.start()), platformRedis.start()]);
   }, 150_000);
-  afterAll(async () => {
-    await Promise.all([...Object.values(brokers ?? {}).map((b) => b.stop()), platformRedis?.stop()]);
-    await rm(dataDir, { recursive: true, force: true });
-  }, 90_000);
 
   const sc = scenario({
     fns: Object.values(fns),
@@ -116,6 +112,12 @@ describe('fault 8: queue triggers through a killed consumer, broker restarts and
         { out },
       ),
   });
+  // Registered after the scenario's hooks, so it runs first (afterAll hooks run in reverse): the
+  // brokers of the test's own stop even when an earlier cleanup step fails.
+  afterAll(async () => {
+    await Promise.allSettled([...Object.values(brokers).map((b) => b.stop()), platformRedis?.stop()]);
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  }, 90_000);
   const env = () => Object.fromEntries(BROKERS.map((b) => [URL_VARS[b], brokers[b].url]));
 
   /**

@@ -27,7 +27,14 @@ export function scenario(o: { fns: string[]; buckets: string[]; manifest: () => 
     sc.dir = await manifestDir(o.manifest());
   }, 60_000);
   afterAll(async () => {
-    await cleanup({ procs: sc.procs, s3: sc.s3, fns: o.fns, buckets: o.buckets, dirs: [sc.dir] });
+    // A beforeAll that failed early left no folder: nothing of it to remove.
+    await cleanup({
+      procs: sc.procs,
+      s3: sc.s3,
+      fns: o.fns,
+      buckets: o.buckets,
+      dirs: sc.dir ? [sc.dir] : [],
+    });
   }, 180_000);
   return sc;
 }
