@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { FilterSelect } from '../components/filter-select.js';
 import { Link } from '../components/link.js';
 import { Logs } from '../components/logs.js';
 import { Problem } from '../components/problem.js';
@@ -56,28 +57,13 @@ export function DeadLettersPage() {
     <>
       <h1>Dead letters</h1>
       <div class="filters">
-        <label>
-          function{' '}
-          <select value={fn} onChange={(e) => setQuery({ function: e.currentTarget.value })}>
-            <option value="">any</option>
-            {functions.data?.map((f) => (
-              <option key={f.name} value={f.name}>
-                {f.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          error kind{' '}
-          <select value={kind} onChange={(e) => setQuery({ kind: e.currentTarget.value })}>
-            <option value="">any</option>
-            {kinds.map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="function"
+          value={fn}
+          options={functions.data?.map((f) => f.name) ?? []}
+          onPick={(v) => setQuery({ function: v })}
+        />
+        <FilterSelect label="error kind" value={kind} options={kinds} onPick={(v) => setQuery({ kind: v })} />
         <button
           type="button"
           onClick={() => redrive(() => api.retryAll(fn || undefined))}

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { FilterSelect } from '../components/filter-select.js';
 import { InvocationsTable } from '../components/invocations-table.js';
 import { InvokeForm } from '../components/invoke-form.js';
 import { LiveChart } from '../components/live-chart.js';
@@ -84,25 +85,18 @@ export function FunctionPage(props: { name: string }) {
       <section aria-labelledby="inv-h">
         <h2 id="inv-h">Recent invocations</h2>
         <div class="filters">
-          <label>
-            status{' '}
-            <select value={status} onChange={(e) => setQuery({ status: e.currentTarget.value })}>
-              <option value="">any</option>
-              <option value="succeeded">succeeded</option>
-              <option value="failed">failed</option>
-            </select>
-          </label>
-          <label>
-            error kind{' '}
-            <select value={kind} onChange={(e) => setQuery({ kind: e.currentTarget.value })}>
-              <option value="">any</option>
-              {KINDS.map((k) => (
-                <option key={k} value={k}>
-                  {k}
-                </option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label="status"
+            value={status}
+            options={['succeeded', 'failed']}
+            onPick={(v) => setQuery({ status: v })}
+          />
+          <FilterSelect
+            label="error kind"
+            value={kind}
+            options={KINDS}
+            onPick={(v) => setQuery({ kind: v })}
+          />
         </div>
         <Problem error={list.error} />
         {list.data && <InvocationsTable rows={rows} />}
