@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { AREAS, ROUTES } from '../http/routes.js';
 import type { FunctionSpec } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -12,6 +12,7 @@ import { httpResult, webhookRoutes } from '../triggers/webhook/routes.js';
 import { adminRoutes, type AdminDeps } from './admin.js';
 import { bearerAuth } from './auth.js';
 import { consoleRoutes, type ConsoleDeps } from './console.js';
+import { deployRoutes, type DeployDeps } from './deploy.js';
 import { uiRoutes, type UiDeps } from './ui.js';
 import { limitBody } from './body-limit.js';
 import { rateLimit } from './rate-limit.js';
@@ -66,6 +67,13 @@ export interface ApiDeps {
   console?: Omit<ConsoleDeps, keyof AdminDeps>;
   /** The web console's pages at /ui. */
   ui?: UiDeps;
+  /** Deploys, versions, rollback and removal (absent: the API cannot deploy). */
+  deploy?: Omit<DeployDeps, 'bodyLimit'>;
+  /**
+   * The rate limiter, when it must outlive this app (the platform rebuilds the app on every
+   * deploy); made from `rateLimit` otherwise.
+   */
+  rateLimiter?: MiddlewareHandler;
 }
 
 function parseEvent(text: string): unknown {
@@ -107,8 +115,8 @@ export function createApp(d: ApiDeps): Hono {
     return c.body(m.body, 200, { 'Content-Type': m.contentType });
   });
 
-  if (d.rateLimit) {
-    const limit = rateLimit(d.rateLimit);
+  if (d.rateLimit || d.rateLimiter) {
+    const limit = d.rateLimiter ?? rateLimit(d.rateLimit as { ratePerSec: number; burst: number });
     app.use(AREAS.functions, limit);
     for (const spec of Object.values(d.functions)) {
       for (const t of spec.triggers) if (t.type === 'webhook') app.use(t.path, limit);
@@ -119,8 +127,10 @@ export function createApp(d: ApiDeps): Hono {
   app.use(ROUTES.functions, admin);
   app.use(AREAS.functions, admin);
   app.use(AREAS.invocations, admin);
-  for (const path of [ROUTES.status, ROUTES.dlq, AREAS.dlq]) app.use(path, admin);
+  for (const path of [ROUTES.status, ROUTES.dlq, AREAS.dlq, ROUTES.deployments, AREAS.deployments])
+    app.use(path, admin);
   if (d.admin) adminRoutes(app, d.admin);
+  if (d.deploy) deployRoutes(app, { ...d.deploy, bodyLimit: d.bodyLimit });
   // Before /invocations/:id and the webhook paths: /invocations/stats and /ui are never shadowed.
   if (d.admin && d.console) consoleRoutes(app, { ...d.admin, ...d.console });
   if (d.ui) uiRoutes(app, d.ui);
@@ -130,6 +140,7 @@ export function createApp(d: ApiDeps): Hono {
     return c.json(
       Object.values(d.functions).map((f) => ({
         name: f.name,
+        version: f.version ?? null,
         handler: f.handler,
         runtime: f.runtime,
         timeoutMs: f.timeoutMs,
@@ -207,6 +218,7 @@ export function createApp(d: ApiDeps): Hono {
     return c.json({
       id,
       function: fn,
+      version: record?.version ?? null,
       // The event as the handler received it; null once the job itself has expired.
       event: payload.success ? handlerEvent(payload.data, d.region ?? 'us-east-1') : null,
       status: finished ? record?.status : (job?.status ?? record?.status),

@@ -14,6 +14,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** More fields of the error object (such as a manifest's `problems`). */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -27,7 +29,7 @@ export function onError(log: (err: Error) => void, aborted: (err: Error) => void
   return (err: Error, c: Context) => {
     if (err instanceof HttpError) {
       for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
-      return c.json({ error: { code: err.code, message: err.message } }, err.status);
+      return c.json({ error: { ...err.details, code: err.code, message: err.message } }, err.status);
     }
     if (clientWentAway(err, c)) {
       aborted(err);

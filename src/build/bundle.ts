@@ -62,6 +62,13 @@ interface Built {
 export class Bundler {
   private readonly cache = new Map<string, { mtimeMs: number; built: Promise<Built> }>();
 
+  /**
+   * @param root The folder source paths are written relative to (in the bundle's source map),
+   * normally the manifest's: the same code deployed from anywhere is the same bundle, byte for
+   * byte, so its hash (and version) does not change.
+   */
+  constructor(private readonly root = process.cwd()) {}
+
   /** The bundled code of a function. @throws BundleError naming the file and line to fix. */
   async code(spec: FunctionSpec): Promise<string> {
     const { mtimeMs } = await stat(spec.handlerFile);
@@ -82,6 +89,7 @@ export class Bundler {
     try {
       out = await build({
         entryPoints: [spec.handlerFile],
+        absWorkingDir: this.root,
         bundle: true,
         write: false,
         metafile: true,
@@ -99,7 +107,10 @@ export class Bundler {
     } catch (err) {
       const errors = (err as Partial<BuildFailure>).errors;
       if (!Array.isArray(errors) || errors.length === 0) throw err;
-      throw new BundleError(spec.name, errors.map(codeProblem));
+      throw new BundleError(
+        spec.name,
+        errors.map((m) => codeProblem(m, this.root)),
+      );
     }
     const code = out.outputFiles[0]?.text ?? '';
     if (Buffer.byteLength(code) > MAX_BUNDLE_BYTES) {
@@ -132,7 +143,7 @@ function checkExport(spec: FunctionSpec, built: Built): void {
 }
 
 /** An esbuild error as a problem in the user's file, with a fix for the common ones. */
-function codeProblem(m: Message): CodeProblem {
+function codeProblem(m: Message, root: string): CodeProblem {
   const loc = m.location;
   const unresolved = /^Could not resolve "(.+)"$/.exec(m.text)?.[1];
   let message = m.text;
@@ -142,8 +153,8 @@ function codeProblem(m: Message): CodeProblem {
       : `${m.text}: the package is not installed: run \`npm install ${packageName(unresolved)}\` in the function's folder (or a folder above it)`;
   }
   if (!loc) return { message };
-  // esbuild's paths are relative to the working directory and its columns start at 0.
-  return { file: resolve(loc.file), line: loc.line, column: loc.column + 1, message };
+  // esbuild's paths are relative to its working directory and its columns start at 0.
+  return { file: resolve(root, loc.file), line: loc.line, column: loc.column + 1, message };
 }
 
 /** The package a bare import names: `@scope/pkg` or `pkg`, without a subpath. */

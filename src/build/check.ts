@@ -11,7 +11,7 @@ import { BundleError, Bundler, formatCodeProblem } from './bundle.js';
  * @throws ManifestError listing every problem; other errors (esbuild itself failing) as they are.
  * @example await checkHandlers(await loadManifest(file));
  */
-export async function checkHandlers(manifest: Manifest, bundler = new Bundler()): Promise<void> {
+export async function checkHandlers(manifest: Manifest, bundler = new Bundler(manifest.dir)): Promise<void> {
   const specs = Object.values(manifest.functions);
   const results = await Promise.allSettled(specs.map((spec) => bundler.code(spec)));
   const found: Array<{ path: string[]; message: string }> = [];

@@ -4,6 +4,7 @@ import { UserError } from '../util/user-error.js';
 const FIX_BY_STATUS: Record<number, string> = {
   400: 'fix the request',
   404: 'check the name or id (`faas ls` lists the functions)',
+  409: 'fix what it names, then deploy again',
   413: 'send less, or raise FAAS_BODY_LIMIT on the platform',
   429: 'slow down, or raise FAAS_RATE_LIMIT on the platform',
   503: 'the platform cannot reach Redis: start it with `npm run services:up`, then try again',
@@ -42,7 +43,7 @@ export class ApiClient {
   async request(
     method: string,
     path: string,
-    body?: string,
+    body?: string | Uint8Array,
     extra: Record<string, string> = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...extra };
@@ -64,8 +65,13 @@ export class ApiClient {
     return res;
   }
 
-  async json<T>(method: string, path: string, body?: string): Promise<T> {
-    const res = await this.request(method, path, body);
+  async json<T>(
+    method: string,
+    path: string,
+    body?: string | Uint8Array,
+    extra: Record<string, string> = {},
+  ): Promise<T> {
+    const res = await this.request(method, path, body, extra);
     const data = (await res.json().catch(() => ({}))) as T & { error?: { message?: string } };
     if (!res.ok && res.status !== 502 && res.status !== 504) throw refusal(method, path, res.status, data);
     return data;

@@ -4,6 +4,7 @@ import { invokeCommand } from './commands/invoke.js';
 import { logsCommand } from './commands/logs.js';
 import { lsCommand } from './commands/ls.js';
 import { statusCommand } from './commands/status.js';
+import { deployCommands } from './commands/deploy.js';
 import { upCommand } from './commands/up.js';
 import { schemaCommand, validateCommand } from './commands/validate.js';
 import { describeError } from './report.js';
@@ -19,6 +20,7 @@ const program = new Command('faas')
   .option('--debug', 'print the stack of an error (also FAAS_DEBUG=1)');
 
 upCommand(program);
+deployCommands(program);
 lsCommand(program);
 invokeCommand(program);
 logsCommand(program);
@@ -33,7 +35,8 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   const debug = program.opts<{ debug?: boolean }>().debug === true || process.env.FAAS_DEBUG === '1';
-  for (const line of describeError(err, debug).lines) console.error(line);
+  const notDone = program.args[0] === 'deploy' ? 'nothing deployed' : 'nothing started';
+  for (const line of describeError(err, debug, notDone).lines) console.error(line);
   // Exit now: a half-started platform may hold sockets or timers that would keep the process up.
   process.exit(1);
 }

@@ -17,20 +17,25 @@ const UNREACHABLE = new Set([
  * message, a line asking for a report, and the stack only when `debug` asks for it.
  * @example for (const line of describeError(err, false).lines) console.error(line);
  */
-export function describeError(err: unknown, debug: boolean): { lines: string[]; bug: boolean } {
-  const described = describe(err, debug);
+export function describeError(
+  err: unknown,
+  debug: boolean,
+  /** What a refused manifest did not do, for its summary line. */
+  notDone = 'nothing started',
+): { lines: string[]; bug: boolean } {
+  const described = describe(err, debug, notDone);
   // With --debug every error shows where it came from; a bug's stack is already there.
   if (debug && !described.bug && err instanceof Error && err.stack) described.lines.push(err.stack);
   return described;
 }
 
-function describe(err: unknown, debug: boolean): { lines: string[]; bug: boolean } {
+function describe(err: unknown, debug: boolean, notDone: string): { lines: string[]; bug: boolean } {
   if (err instanceof ManifestError) {
     const n = err.problems.length;
     return {
       lines: [
         ...err.problems.map((p) => `${where(err.file, p)} ${oneLine(formatProblem(p))}`),
-        `✗ ${err.file}: ${n} problem${n === 1 ? '' : 's'}, nothing started: fix ${n === 1 ? 'it' : 'them'}, then check with \`faas validate\``,
+        `✗ ${err.file}: ${n} problem${n === 1 ? '' : 's'}, ${notDone}: fix ${n === 1 ? 'it' : 'them'}, then check with \`faas validate\``,
       ],
       bug: false,
     };

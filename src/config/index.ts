@@ -95,6 +95,19 @@ export const configSchema = z.object({
   FAAS_AMQP_URL: z.string().url().default('amqp://127.0.0.1:5672'),
   /** NATS (with JetStream) for queue triggers with `broker: nats` that name no `url` variable. */
   FAAS_NATS_URL: z.string().url().default('nats://127.0.0.1:4222'),
+  /** The bucket that holds deployed code by content hash; no function's grants may name it. */
+  FAAS_CODE_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name (3 to 63 lowercase letters, digits, . and -)')
+    .default('faas-code'),
+  /**
+   * Names the set of platform processes that share deployed functions on one Redis: processes
+   * with the same cluster serve the same versions; a `faas up` makes that set match its manifest.
+   */
+  FAAS_CLUSTER: z
+    .string()
+    .regex(/^[a-z0-9-]{1,40}$/, 'up to 40 lowercase letters, digits and -')
+    .default('faas'),
   FAAS_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -11,14 +11,17 @@ import { readYaml } from './yaml.js';
 
 /**
  * Validates a manifest's text and returns it with every default filled in. Handler paths are
- * resolved against the folder of `file`, and their files must exist there.
+ * resolved against the folder of `file`, and their files must exist there; with `disk: false`
+ * (a manifest deployed through the API, whose code arrives bundled) no file is looked for and
+ * `handlerFile` is empty.
  * Throws a {@link ManifestError} listing every problem; nothing is returned half-valid.
  * @example
  * const manifest = parseManifest('version: 1\nfunctions: {}\n', '/srv/functions/manifest.yaml');
  */
-export function parseManifest(text: string, file: string): Manifest {
-  const path = resolve(file);
-  const dir = realDir(dirname(path));
+export function parseManifest(text: string, file: string, o: { disk?: boolean } = {}): Manifest {
+  const disk = o.disk ?? true;
+  const path = disk ? resolve(file) : file;
+  const dir = disk ? realDir(dirname(path)) : '';
   const yaml = readYaml(text);
   if (yaml.problems.length > 0) throw new ManifestError(path, yaml.problems);
   if (yaml.data === undefined || yaml.data === null) {
@@ -32,7 +35,10 @@ export function parseManifest(text: string, file: string): Manifest {
   // Handlers are looked up even when the schema failed, so one run reports every problem.
   const handlers = new Map<string, { file: string; exportName: string }>();
   for (const [name, handler] of declaredHandlers(yaml.data)) {
-    const found = resolveHandler(dir, handler);
+    // Without a disk (a deploy received by the API) the code came bundled: only the name counts.
+    const found = disk
+      ? resolveHandler(dir, handler)
+      : { file: '', exportName: handler.slice(handler.lastIndexOf('.') + 1) };
     if ('problem' in found) raw.push({ path: ['functions', name, 'handler'], message: found.problem });
     else handlers.set(name, found);
   }

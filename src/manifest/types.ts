@@ -79,6 +79,10 @@ export interface FunctionSpec {
   storage: { read: StorageGrant[]; write: StorageGrant[] };
   network: 'none' | 'outbound';
   triggers: Trigger[];
+  /** The deployed version this spec is (absent before a deploy, as in `faas validate`). */
+  version?: number;
+  /** sha256 of the version's bundle in the code store. */
+  codeHash?: string;
 }
 
 export interface Manifest {

@@ -6,7 +6,8 @@ import type { Pool } from './pool.js';
 
 export interface AutoscalerOptions {
   pool: Pool;
-  functions: FunctionSpec[];
+  /** The functions this host runs, read every round (deploys add and remove them). */
+  functions: () => FunctionSpec[];
   backlog: (fn: string) => Promise<Backlog>;
   /** Tells a function's worker how many jobs to hold at once (its pool's slots). */
   setConcurrency: (fn: string, n: number) => void;
@@ -48,9 +49,10 @@ export class Autoscaler {
     if (this.running || this.stopped) return;
     this.running = true;
     try {
-      const backlogs = await Promise.all(this.o.functions.map((f) => this.o.backlog(f.name)));
+      const functions = this.o.functions();
+      const backlogs = await Promise.all(functions.map((f) => this.o.backlog(f.name)));
       if (this.stopped) return;
-      const inputs = this.o.functions.map((f, i) => {
+      const inputs = functions.map((f, i) => {
         const b = backlogs[i] as Backlog;
         return {
           fn: f.name,

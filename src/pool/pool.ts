@@ -59,6 +59,8 @@ export interface PoolOptions {
 
 export interface Lease {
   container: PoolContainer;
+  /** The function's version the container runs: the one current when the lease was given. */
+  spec: FunctionSpec;
   /** The container's first invocation. */
   cold: boolean;
   prewarmed: boolean;
@@ -104,9 +106,46 @@ export class Pool {
     this.refillGeneric();
   }
 
-  /** Declares a function (the autoscaler keeps its `min` containers). */
+  /**
+   * Declares a function, or its new version: from now on only containers of this version take
+   * invocations; those of an older one finish what they hold and stop (idle ones at once).
+   */
   register(spec: FunctionSpec): void {
+    const before = this.specs.get(spec.name);
     this.specs.set(spec.name, spec);
+    if (!before || before.version === spec.version || this.closed) return;
+    // As many containers of the new version as the old one had serving, started now: the load
+    // moves over as they come up (pre-warmed generic ones first), not one cold start at a time.
+    const serving = this.of(spec.name).filter((c) => c.state === 'ready' && !this.current(c)).length;
+    this.retire(spec.name, (c) => !this.current(c), 'new-version');
+    const replace = Math.min(serving, spec.scale.max, this.o.hostCap);
+    for (let i = 0; i < replace; i++) this.background(this.provide(spec), 'start a container', spec.name);
+  }
+
+  /**
+   * A function was removed: its containers finish what they hold and stop. Invocations already
+   * waiting for a slot are still served (by containers started for them).
+   */
+  unregister(fn: string): void {
+    this.allowance.delete(fn);
+    this.retire(fn, () => true, 'removed');
+  }
+
+  /** Whether a container runs its function's current version. */
+  private current(c: PoolContainer): boolean {
+    return c.spec?.version === this.specs.get(c.fn ?? '')?.version;
+  }
+
+  /** Drains `fn`'s ready containers that `which` picks: idle ones stop now, busy ones when done. */
+  private retire(fn: string, which: (c: PoolContainer) => boolean, reason: string): void {
+    for (const c of this.of(fn)) {
+      if (!which(c) || (c.state !== 'ready' && c.state !== 'draining')) continue;
+      transition(c, 'draining');
+      c.stopReason = reason;
+      if (c.inFlight === 0) this.background(this.stop(c, reason), 'stop a container', fn);
+    }
+    this.o.onChange?.();
+    this.pump(fn);
   }
 
   /** The host's container cap, all functions together. */
@@ -156,7 +195,8 @@ export class Pool {
   lease(spec: FunctionSpec): Promise<Lease> {
     if (this.closed)
       return Promise.reject(new PoolError({ kind: 'no-capacity', message: 'the pool is shutting down' }));
-    this.specs.set(spec.name, spec);
+    // A registered function runs its current version, whatever version the caller last saw.
+    if (!this.specs.has(spec.name)) this.specs.set(spec.name, spec);
     return new Promise((resolve, reject) => {
       this.queue(spec.name).push({ resolve, reject, since: Date.now() });
       this.pump(spec.name);
@@ -187,7 +227,7 @@ export class Pool {
     const info = await (c.exit ?? Promise.resolve(undefined));
     const heapOom = info?.logTail.includes('heap out of memory') ?? false;
     if (info?.oomKilled || heapOom) {
-      const spec = c.fn ? this.specs.get(c.fn) : undefined;
+      const spec = c.spec ?? (c.fn ? this.specs.get(c.fn) : undefined);
       const mb = spec ? Math.round(spec.memoryBytes / 1048576) : undefined;
       return {
         kind: 'oom',
@@ -201,14 +241,17 @@ export class Pool {
   }
 
   /** A snapshot for metrics and status: containers by function and state. */
-  snapshot(): Array<Pick<PoolContainer, 'name' | 'fn' | 'state' | 'inFlight' | 'served' | 'prewarmed'>> {
-    return [...this.containers.values()].map(({ name, fn, state, inFlight, served, prewarmed }) => ({
+  snapshot(): Array<
+    Pick<PoolContainer, 'name' | 'fn' | 'state' | 'inFlight' | 'served' | 'prewarmed'> & { version?: number }
+  > {
+    return [...this.containers.values()].map(({ name, fn, state, inFlight, served, prewarmed, spec }) => ({
       name,
       fn,
       state,
       inFlight,
       served,
       prewarmed,
+      version: spec?.version,
     }));
   }
 
@@ -248,7 +291,8 @@ export class Pool {
     const q = this.waiters.get(fn);
     if (!spec || !q || q.length === 0) return;
     const now = Date.now();
-    const mine = this.of(fn);
+    // Containers of an older version are left to drain: they take no new invocation.
+    const mine = this.of(fn).filter((c) => this.current(c));
     const ready = mine.filter((c) => c.state === 'ready');
     while (q.length > 0) {
       const c = pickContainer(ready, spec.concurrency);
@@ -258,7 +302,13 @@ export class Pool {
       const cold = c.served === 0;
       c.served++;
       c.lastUsed = now;
-      w.resolve({ container: c, cold, prewarmed: cold && c.prewarmed, waitedMs: now - w.since });
+      w.resolve({
+        container: c,
+        spec: c.spec ?? spec,
+        cold,
+        prewarmed: cold && c.prewarmed,
+        waitedMs: now - w.since,
+      });
     }
     if (q.length === 0) return;
     const starting = mine.filter((c) => c.state === 'starting' || c.state === 'loading').length;
@@ -290,9 +340,11 @@ export class Pool {
       c.prewarmed = true;
       transition(c, 'loading');
       c.fn = spec.name;
+      c.spec = spec;
       this.refillGeneric();
     } else {
       c = this.newContainer(spec.name);
+      c.spec = spec;
     }
     try {
       if (!generic) await this.boot(c, this.limits(spec));
@@ -306,7 +358,7 @@ export class Pool {
         {
           functionName: spec.name,
           handler: spec.handler,
-          version: '$LATEST',
+          version: spec.version === undefined ? '$LATEST' : String(spec.version),
           region: this.o.region ?? 'us-east-1',
           code,
           exportName: spec.exportName,
@@ -315,6 +367,12 @@ export class Pool {
         },
         spec.storage,
       );
+      if (!this.current(c)) {
+        // Another version became current while this one loaded: it never serves.
+        await this.stop(c, 'new-version');
+        this.pump(spec.name);
+        return;
+      }
       transition(c, 'ready');
       c.lastUsed = Date.now();
       this.log.debug(
@@ -392,7 +450,7 @@ export class Pool {
       );
       this.background(this.stop(c, c.stopReason ?? 'lost'), 'remove a lost container', c.fn);
     });
-    const spec = c.fn ? this.specs.get(c.fn) : undefined;
+    const spec = c.spec ?? (c.fn ? this.specs.get(c.fn) : undefined);
     const started = this.startContainer(c, {
       name: c.name,
       image: this.o.image,

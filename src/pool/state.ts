@@ -1,3 +1,4 @@
+import type { FunctionSpec } from '../manifest/types.js';
 import type { RuntimeChannel } from './channel.js';
 import type { ExitInfo } from './driver.js';
 
@@ -25,6 +26,8 @@ export interface PoolContainer {
   state: ContainerState;
   /** The function it serves; undefined while generic. */
   fn?: string;
+  /** The function's settings and version as loaded into it (a container serves one version). */
+  spec?: FunctionSpec;
   channel?: RuntimeChannel;
   inFlight: number;
   /** Invocations served so far: the first one is the cold one. */

@@ -42,11 +42,16 @@ export class Producer implements Enqueue {
 
   constructor(
     private readonly connection: Redis,
-    private readonly functions: Record<string, FunctionSpec>,
+    /** The functions deployed now (a deploy changes them), or a fixed set. */
+    functions: Readonly<Record<string, FunctionSpec>> | (() => Readonly<Record<string, FunctionSpec>>),
     private readonly keepSeconds: number,
     /** Told of a queue's connection errors (an enqueue itself fails with QueueUnavailable). */
     private readonly onError: (err: Error) => void = () => undefined,
-  ) {}
+  ) {
+    this.functions = typeof functions === 'function' ? functions : () => functions;
+  }
+
+  private readonly functions: () => Readonly<Record<string, FunctionSpec>>;
 
   queue(fn: string): Queue {
     let q = this.queues.get(fn);
@@ -79,8 +84,10 @@ export class Producer implements Enqueue {
 
   private async add(events: RoutedEvent[]): Promise<string[]> {
     const byFn = new Map<string, Array<{ e: RoutedEvent; id: string }>>();
+    const functions = this.functions();
     const ids = events.map((e) => {
-      if (!this.functions[e.functionName]) throw new UnknownFunction(`no function named ${e.functionName}`);
+      if (!Object.hasOwn(functions, e.functionName))
+        throw new UnknownFunction(`no function named ${e.functionName}`);
       const id = invocationId(e.functionName, e.dedupKey);
       const list = byFn.get(e.functionName) ?? [];
       list.push({ e, id });
@@ -89,7 +96,7 @@ export class Producer implements Enqueue {
     });
     await Promise.all(
       [...byFn].map(([fn, list]) => {
-        const opts = jobOptions(this.functions[fn] as FunctionSpec, this.keepSeconds);
+        const opts = jobOptions(functions[fn] as FunctionSpec, this.keepSeconds);
         // One event: a plain add (addBulk builds a pipeline per call, several times the CPU).
         if (list.length === 1) {
           const [{ e, id }] = list as [{ e: RoutedEvent; id: string }];

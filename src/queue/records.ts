@@ -10,6 +10,8 @@ export type InvocationStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 export interface InvocationRecord {
   id: string;
   function: string;
+  /** The function's version that ran the last attempt (absent when no container ran it). */
+  version?: number;
   status: InvocationStatus;
   result?: unknown;
   error?: { kind: WireError['kind']; message: string; name?: string };

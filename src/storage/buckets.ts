@@ -1,10 +1,15 @@
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Manifest } from '../manifest/types.js';
+import type { FunctionSpec, Manifest } from '../manifest/types.js';
 
 /** Every bucket the manifest names: in bucket triggers and in storage grants. */
 export function manifestBuckets(manifest: Manifest): string[] {
+  return functionBuckets(Object.values(manifest.functions));
+}
+
+/** The buckets some function's triggers or grants name, sorted. */
+export function functionBuckets(functions: readonly FunctionSpec[]): string[] {
   const names = new Set<string>();
-  for (const f of Object.values(manifest.functions)) {
+  for (const f of functions) {
     for (const t of f.triggers) if (t.type === 'bucket') names.add(t.bucket);
     for (const g of [...f.storage.read, ...f.storage.write]) names.add(g.bucket);
   }

@@ -31,6 +31,8 @@ export interface Outcome {
   /** Time the handler ran. */
   durationMs: number;
   container?: string;
+  /** The function's version that ran (undefined when none did). */
+  version?: number;
 }
 
 /**
@@ -76,6 +78,8 @@ export async function invoke(
     };
   }
   const c = lease.container;
+  // The version the container runs decides the timeout, not the one the caller knew.
+  spec = lease.spec;
   const channel = c.channel as RuntimeChannel;
   const started = Date.now();
   const timer = setTimeout(() => {
@@ -114,5 +118,6 @@ export async function invoke(
     leaseMs: started - t0,
     durationMs,
     container: c.name,
+    version: spec.version,
   };
 }

@@ -19,6 +19,11 @@ const STALLED_INTERVAL_MS = 30_000;
 
 export interface WorkerOptions {
   spec: FunctionSpec;
+  /**
+   * The function's current version, read as each job starts (a deploy changes it); `spec` when
+   * absent or when the function was just removed.
+   */
+  current?: () => FunctionSpec | undefined;
   connection: Redis;
   pool: Pool;
   records: RecordStore;
@@ -63,8 +68,10 @@ export class FunctionWorker {
       lockDuration: spec.timeoutMs + (this.o.lockMarginMs ?? LOCK_MARGIN_MS),
       stalledInterval: this.o.stalledIntervalMs ?? STALLED_INTERVAL_MS,
       settings: {
-        backoffStrategy: (attemptsMade: number) =>
-          backoffDelay(attemptsMade, spec.retry.backoffMs, spec.retry.maxBackoffMs, Math.random()),
+        backoffStrategy: (attemptsMade: number) => {
+          const { retry } = this.spec();
+          return backoffDelay(attemptsMade, retry.backoffMs, retry.maxBackoffMs, Math.random());
+        },
       },
     });
     this.worker.on('error', (err) => this.log.error({ err: err.message }, 'worker error'));
@@ -94,8 +101,12 @@ export class FunctionWorker {
     }
   }
 
+  private spec(): FunctionSpec {
+    return this.o.current?.() ?? this.o.spec;
+  }
+
   private async process(job: Job, token: string | undefined): Promise<unknown> {
-    const { spec } = this.o;
+    const spec = this.spec();
     const payload = jobPayloadSchema.parse(job.data);
     const id = job.id as string;
     const attempt = job.attemptsMade + 1;
@@ -107,7 +118,8 @@ export class FunctionWorker {
     });
     this.o.onOutcome?.(spec, outcome);
     const final = !outcome.ok && outcome.error && endsRetries(outcome.error.kind);
-    const willRetry = !outcome.ok && !final && attempt < spec.retry.attempts;
+    // The attempts the job was queued with: a deploy in between changes only later jobs.
+    const willRetry = !outcome.ok && !final && attempt < (job.opts.attempts ?? spec.retry.attempts);
     const previous = attempt > 1 ? await this.o.records.get(id) : undefined;
     const error = outcome.error && {
       kind: outcome.error.kind,
@@ -117,6 +129,7 @@ export class FunctionWorker {
     const record: InvocationRecord = {
       id,
       function: spec.name,
+      version: outcome.version,
       status: outcome.ok ? 'succeeded' : willRetry ? 'queued' : 'failed',
       result: outcome.ok ? outcome.value : undefined,
       error,
@@ -155,7 +168,15 @@ export class FunctionWorker {
       throw new Error(`lock for ${id} lost; the job's new owner records its result`);
     }
     this.log.info(
-      { id, attempt, ok: outcome.ok, kind: outcome.error?.kind, cold: outcome.cold, ms: outcome.durationMs },
+      {
+        id,
+        attempt,
+        version: outcome.version,
+        ok: outcome.ok,
+        kind: outcome.error?.kind,
+        cold: outcome.cold,
+        ms: outcome.durationMs,
+      },
       outcome.ok ? 'invocation succeeded' : 'invocation failed',
     );
     if (outcome.ok) return outcome.value ?? null;

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,6 +22,13 @@ export interface RunningPlatform {
   peakRssMb(): Promise<number>;
   /** SIGTERM by pid, wait for the exit; the manifest folder is removed unless `keepDir`. */
   stop(o?: { keepDir?: boolean }): Promise<number | null>;
+}
+
+/** The cluster name of the platforms started on the manifest in `dir`. */
+export function clusterOf(dir: string): string {
+  return `t-${basename(dir)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')}`.slice(0, 40);
 }
 
 export async function freePort(): Promise<number> {
@@ -77,13 +84,17 @@ export async function startPlatformProcess(
   existingDir?: string,
   /** `up` (every role), or `api` / `worker` for one role. */
   command: 'up' | 'api' | 'worker' = 'up',
+  /** More arguments after the manifest's (`--watch`, `--no-manifest`). */
+  args: string[] = [],
 ): Promise<RunningPlatform> {
   const dir = existingDir ?? (await writeManifestDir(manifest, fixtures));
   const port = env.FAAS_PORT ? Number(env.FAAS_PORT) : await freePort();
   const instance = `t${Math.random().toString(36).slice(2, 10)}`;
-  const child = runCli([command, '--manifest', join(dir, 'manifest.yaml')], {
+  const child = runCli([command, '--manifest', join(dir, 'manifest.yaml'), ...args], {
     FAAS_PORT: String(port),
     FAAS_INSTANCE: instance,
+    // Deployed functions are shared per cluster: one per manifest folder keeps tests apart.
+    FAAS_CLUSTER: clusterOf(dir),
     FAAS_STATE_DIR: join(dir, 'state'),
     FAAS_PREWARM: '0',
     ...env,

@@ -24,7 +24,18 @@ const CODE: Record<string, string> = {
   looper: `export const handler = async () => { for (;;) {} };`,
   hog: `export const handler = async () => { const a = []; for (;;) a.push(Buffer.alloc(1024 * 1024, 1)); };`,
   callback: `export const handler = (event, context, cb) => { setTimeout(() => cb(null, { cb: event.n }), 5); };`,
+  // Answers with the version it was loaded as; sleeps for event.ms (to hold a slot).
+  versioned: `export const handler = async (event, context) => { await new Promise((r) => setTimeout(r, event.ms ?? 0)); return context.functionVersion; };`,
 };
+
+/** Waits (up to 10 s) until `done` holds. */
+async function heartbeatUntil(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 describe('pool on real Docker', () => {
   let pool: Pool;
@@ -73,6 +84,29 @@ describe('pool on real Docker', () => {
     expect(second).toMatchObject({ ok: true, value: { n: 2 }, cold: false });
     expect(second.logs.map((l) => l.msg)).toEqual(['got 2']);
     expect(second.container).toBe(first.container);
+  });
+
+  it('serves a new version on new containers while the old one finishes and drains', async () => {
+    const v1 = fnSpec('versioned', { version: 1 });
+    const v2 = fnSpec('versioned', { version: 2 });
+    pool.register(v1);
+    const warm = await invoke(pool, v1, { id: 'ver.1', event: {}, attempt: 1 });
+    expect(warm).toMatchObject({ ok: true, value: '1', version: 1 });
+    // An invocation holds the v1 container while v2 becomes current.
+    const held = invoke(pool, v1, { id: 'ver.2', event: { ms: 1500 }, attempt: 1 });
+    await new Promise((r) => setTimeout(r, 200));
+    pool.register(v2);
+    const old = pool.snapshot().find((c) => c.name === warm.container);
+    expect(old).toMatchObject({ state: 'draining', version: 1, inFlight: 1 });
+    // Asked for with the spec the caller knew (v1), a new invocation still runs the current one.
+    const next = await invoke(pool, v1, { id: 'ver.3', event: {}, attempt: 1 });
+    expect(next).toMatchObject({ ok: true, value: '2', version: 2 });
+    expect(next.container).not.toBe(warm.container);
+    expect(await held).toMatchObject({ ok: true, value: '1', version: 1, container: warm.container });
+    await heartbeatUntil(() => !pool.snapshot().some((c) => c.name === warm.container));
+    // Removed: its containers stop once idle.
+    pool.unregister('versioned');
+    await heartbeatUntil(() => !pool.snapshot().some((c) => c.fn === 'versioned'));
   });
 
   it('supports callback-style handlers', async () => {

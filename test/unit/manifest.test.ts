@@ -168,7 +168,7 @@ describe('an invalid manifest is refused with the path of each problem', () => {
       'webhook path under the API',
       fn('triggers:\n  - webhook: { path: /functions/x }'),
       'functions.x.triggers[0].webhook.path',
-      "/functions/x is reserved for the platform's own route /functions/*",
+      "/functions/x is reserved for the platform's own route /functions/:name",
     ],
     [
       'webhook path of an admin route',

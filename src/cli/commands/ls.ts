@@ -3,6 +3,8 @@ import { ApiClient } from '../client.js';
 
 interface FunctionRow {
   name: string;
+  /** The current version; null on a platform that runs a manifest without deploys. */
+  version?: number | null;
   handler: string;
   timeoutMs: number;
   memoryBytes: number;
@@ -48,8 +50,9 @@ export function lsCommand(program: Command): void {
       for (const f of rows) {
         const triggers = f.triggers.map(describeTrigger).join(', ');
         const next = f.nextRun ? `  next ${f.nextRun}` : '';
+        const version = f.version ? `v${f.version}` : '-';
         console.log(
-          `${f.name.padEnd(24)} ${f.handler.padEnd(32)} ${String(f.timeoutMs / 1000).padStart(4)}s ` +
+          `${f.name.padEnd(24)} ${version.padEnd(5)} ${f.handler.padEnd(32)} ${String(f.timeoutMs / 1000).padStart(4)}s ` +
             `${String(Math.round(f.memoryBytes / 1048576)).padStart(5)}Mi  scale ${f.scale.min}-${f.scale.max}  ${triggers || '-'}${next}`,
         );
       }

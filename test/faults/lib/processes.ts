@@ -5,7 +5,7 @@
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bucketEventsEnv, freePort, runCli, writeManifestDir } from '../../helpers/platform.js';
+import { bucketEventsEnv, clusterOf, freePort, runCli, writeManifestDir } from '../../helpers/platform.js';
 import { requireRedis } from '../../helpers/services.js';
 import { sleep, until } from './wait.js';
 
@@ -89,6 +89,7 @@ export async function startFaas(
   const port = role === 'worker' ? undefined : Number(env.FAAS_PORT ?? (await freePort()));
   const child = runCli([role, '--manifest', join(dir, 'manifest.yaml')], {
     FAAS_STATE_DIR: join(dir, 'state'),
+    FAAS_CLUSTER: clusterOf(dir),
     FAAS_PREWARM: '0',
     ...env,
     FAAS_INSTANCE: instance,

@@ -1,0 +1,174 @@
+import { hostname, userInfo } from 'node:os';
+import type { Bundler } from '../build/bundle.js';
+import type { FunctionSpec, Manifest } from '../manifest/types.js';
+import { UserError } from '../util/user-error.js';
+import { CodeNotFound, type CodeStore } from './code-store.js';
+import { storedSpec } from './spec.js';
+import type { DeployResult, VersionRegistry } from './versions.js';
+
+/** One function of a deploy: its validated settings and the hash of its bundle in the store. */
+export interface DeployItem {
+  spec: FunctionSpec;
+  hash: string;
+}
+
+export interface DeployOptions {
+  /** Functions not in this deploy lose their current version (`faas deploy --prune`, `faas up`). */
+  prune: boolean;
+  /** Who deployed (user@host, or the API's caller). */
+  by: string;
+  /** The manifest file it came from, as the deployer named it. */
+  manifest?: string;
+}
+
+export interface DeployedFunction extends DeployResult {
+  /** The bundle's hash (absent for a removed function). */
+  hash?: string;
+}
+
+/** Raised when a deploy is refused; nothing of it was applied. */
+export class DeployRefused extends UserError {
+  override name = 'DeployRefused';
+  constructor(readonly problems: string[]) {
+    super(
+      `deploy refused, nothing changed: ${problems.join('; ')}`,
+      problems.length === 1 ? 'fix it and deploy again' : 'fix them and deploy again',
+    );
+  }
+}
+
+/** The buckets a function names: its grants and its bucket triggers. */
+function namedBuckets(spec: FunctionSpec): string[] {
+  return [
+    ...spec.storage.read.map((g) => g.bucket),
+    ...spec.storage.write.map((g) => g.bucket),
+    ...spec.triggers.flatMap((t) => (t.type === 'bucket' ? [t.bucket] : [])),
+  ];
+}
+
+/**
+ * What keeps a set of functions from being deployed beside `others` (the functions that stay
+ * current): a grant or trigger on the code bucket, and a webhook path another function serves.
+ */
+export function deployProblems(
+  specs: FunctionSpec[],
+  others: readonly FunctionSpec[],
+  codeBucket: string,
+): string[] {
+  const problems: string[] = [];
+  for (const s of specs) {
+    if (namedBuckets(s).includes(codeBucket))
+      problems.push(`function ${s.name}: bucket ${codeBucket} holds deployed code; no function may name it`);
+  }
+  const names = new Set(specs.map((s) => s.name));
+  const paths = new Map<string, string>();
+  for (const s of [...others.filter((o) => !names.has(o.name)), ...specs]) {
+    for (const t of s.triggers) {
+      if (t.type !== 'webhook') continue;
+      const path = t.path.toLowerCase();
+      const owner = paths.get(path);
+      if (owner && owner !== s.name)
+        problems.push(`function ${s.name}: webhook path ${t.path} is already function ${owner}'s`);
+      paths.set(path, s.name);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Records versions: checks a deploy whole (code present and matching its hash, no grant on the
+ * code bucket, no webhook path taken twice), then applies it in one atomic step of the registry,
+ * or refuses it and changes nothing.
+ */
+export class Deployer {
+  constructor(
+    readonly store: CodeStore,
+    readonly registry: VersionRegistry,
+  ) {}
+
+  async deploy(
+    items: DeployItem[],
+    o: DeployOptions,
+    current: readonly FunctionSpec[] = [],
+  ): Promise<DeployedFunction[]> {
+    const problems = deployProblems(
+      items.map((i) => i.spec),
+      o.prune ? [] : current,
+      this.store.bucket,
+    );
+    await Promise.all(
+      items.map(async ({ spec, hash }) => {
+        try {
+          // Read whole: the store checks the content against the hash (and keeps it cached).
+          await this.store.get(hash);
+        } catch (err) {
+          if (!(err instanceof CodeNotFound)) throw err;
+          problems.push(`function ${spec.name}: ${err.message}: upload its bundle first`);
+        }
+      }),
+    );
+    if (problems.length > 0) throw new DeployRefused(problems);
+    const hashes = new Map(items.map((i) => [i.spec.name, i.hash]));
+    const results = await this.registry.deploy(
+      items.map(({ spec, hash }) => ({
+        name: spec.name,
+        hash,
+        spec: storedSpec(spec),
+        deployedAt: Date.now(),
+        deployedBy: o.by,
+        manifest: o.manifest,
+      })),
+      o.prune,
+    );
+    return results.map((r) => ({ ...r, hash: hashes.get(r.name) }));
+  }
+}
+
+/**
+ * Bundles every function of a manifest, in manifest order; `progress` hears of each one done.
+ * @throws BundleError (a UserError) naming the file and line of the first function that fails.
+ */
+export async function bundleManifest(
+  manifest: Manifest,
+  bundler: Bundler,
+  progress: (done: number, total: number, name: string) => void = () => undefined,
+): Promise<Map<string, Buffer>> {
+  const specs = Object.values(manifest.functions);
+  const out = new Map<string, Buffer>();
+  let done = 0;
+  await Promise.all(
+    specs.map(async (spec) => {
+      out.set(spec.name, Buffer.from(await bundler.code(spec)));
+      progress(++done, specs.length, spec.name);
+    }),
+  );
+  return out;
+}
+
+/** Bundles a manifest, stores every bundle and deploys it: what `faas up --manifest` does first. */
+export async function deployManifest(
+  manifest: Manifest,
+  bundler: Bundler,
+  deployer: Deployer,
+  o: DeployOptions,
+  current: readonly FunctionSpec[] = [],
+): Promise<DeployedFunction[]> {
+  const bundles = await bundleManifest(manifest, bundler);
+  const items: DeployItem[] = [];
+  for (const spec of Object.values(manifest.functions)) {
+    const hash = await deployer.store.put(bundles.get(spec.name) as Buffer);
+    items.push({ spec, hash });
+  }
+  return deployer.deploy(items, o, current);
+}
+
+/** `user@host`: who deploys from this machine. */
+export function whoDeploys(): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No user entry (a container with an arbitrary uid): the host still says where.
+  }
+  return `${user}@${hostname()}`;
+}

@@ -1,0 +1,119 @@
+/**
+ * The platform's connections to the services it runs on (Redis, the object store, the Docker
+ * engine), and the checks that refuse to start without them.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { readFile } from 'node:fs/promises';
+import { totalmem } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import * as Minio from 'minio';
+import type { Config } from '../config/index.js';
+import type { S3ProxyOptions } from '../storage/s3-proxy/proxy.js';
+import { UserError } from '../util/user-error.js';
+import { checkDocker, checkRedis, checkStorage } from '../cli/preflight.js';
+import type { Roles } from './roles.js';
+
+export function s3Client(config: Config): S3Client {
+  return new S3Client({
+    endpoint: config.S3_ENDPOINT,
+    region: config.S3_REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY },
+  });
+}
+
+/** Where the containers' S3 requests go, signed with the platform's own credentials. */
+export function s3ProxyOptions(config: Config): S3ProxyOptions {
+  return {
+    endpoint: new URL(config.S3_ENDPOINT),
+    region: config.S3_REGION,
+    credentials: { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY },
+  };
+}
+
+export function minioClient(config: Config): Minio.Client {
+  const url = new URL(config.S3_ENDPOINT);
+  const useSSL = url.protocol === 'https:';
+  return new Minio.Client({
+    endPoint: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port ? Number(url.port) : useSSL ? 443 : 80,
+    useSSL,
+    accessKey: config.S3_ACCESS_KEY_ID,
+    secretKey: config.S3_SECRET_ACCESS_KEY,
+    region: config.S3_REGION,
+  });
+}
+
+export async function readTargetToken(stateDir: string): Promise<string> {
+  const file = join(stateDir, 'minio-events.token');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    throw new UserError(
+      "no token for MinIO's bucket-event target",
+      `set FAAS_MINIO_EVENTS_TOKEN or run \`npm run services:up\` (it writes ${file})`,
+    );
+  }
+}
+
+/** Where `services:up` started MinIO's webhook target posting; undefined when it did not. */
+export async function readTargetEndpoint(stateDir: string): Promise<string | undefined> {
+  try {
+    return (await readFile(join(stateDir, 'minio-events.endpoint'), 'utf8')).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refuses to start when a service this process needs does not answer; nothing is started yet. */
+export async function preflight(config: Config, roles: Roles): Promise<void> {
+  await checkRedis(config.REDIS_URL);
+  const s3 = s3Client(config);
+  try {
+    await checkStorage(s3, config.S3_ENDPOINT);
+  } finally {
+    s3.destroy();
+  }
+  if (roles.workers) await checkDocker(new Docker());
+}
+
+/** The API's port cannot be had: say which and what to do. */
+export function listenError(err: NodeJS.ErrnoException, config: Config): Error {
+  const at = `${config.apiHost}:${config.FAAS_PORT}`;
+  if (err.code === 'EADDRINUSE')
+    return new UserError(`${at} is in use`, 'stop what listens there, or set FAAS_PORT');
+  if (err.code === 'EACCES')
+    return new UserError(`no permission to listen on ${at}`, 'set FAAS_PORT above 1023');
+  if (err.code === 'EADDRNOTAVAIL')
+    return new UserError(`${config.apiHost} is not an address of this host`, 'fix FAAS_HOST');
+  return err;
+}
+
+/** Default container cap: half the host's memory in 128 MiB containers, at most 64. */
+export function defaultHostCap(): number {
+  return Math.max(2, Math.min(64, Math.floor((totalmem() * 0.5) / (128 * 1024 * 1024))));
+}
+
+/** Longest a health check waits for a dependency: one that does not answer in time is down. */
+const HEALTH_TIMEOUT_MS = 2000;
+
+/** Runs a health check with a deadline: how long it took, and why it failed. */
+export async function timed(
+  fn: () => Promise<unknown>,
+  timeoutMs = HEALTH_TIMEOUT_MS,
+): Promise<{ ok: boolean; ms: number; error?: string }> {
+  const t0 = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([fn(), late]);
+    return { ok: true, ms: Math.round(performance.now() - t0) };
+  } catch (err) {
+    return { ok: false, ms: Math.round(performance.now() - t0), error: (err as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
