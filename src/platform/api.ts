@@ -10,6 +10,7 @@ import { reportedState } from '../observability/metrics.js';
 import { liveInstances } from '../pool/reaper.js';
 import { readBacklog } from '../queue/backlog.js';
 import { DeadLetters } from '../queue/dead-letters.js';
+import { WORK_CHANNEL } from '../queue/names.js';
 import { InvocationIndex } from '../queue/invocation-index.js';
 import type { InvocationStatus } from '../queue/records.js';
 import type { ResultWaiter } from '../queue/waiter.js';
@@ -72,7 +73,11 @@ export async function startApi(
   const closing = new AbortController();
   const limiter = rateLimit({ ratePerSec: config.FAAS_RATE_LIMIT, burst: config.FAAS_RATE_LIMIT * 2 });
   const index = new InvocationIndex(ctx.redis);
-  const deadLetters = new DeadLetters((fn) => ctx.producer.queue(fn), ctx.records);
+  const deadLetters = new DeadLetters(
+    (fn) => ctx.producer.queue(fn),
+    ctx.records,
+    (fn) => void ctx.redis.publish(WORK_CHANNEL, fn).catch(() => undefined),
+  );
   const build = (): Hono => {
     const deps: ApiDeps = {
       functions: functions.record(),

@@ -78,7 +78,9 @@ export async function startPlatform(
   const keepSeconds = Math.round(parseDuration(config.FAAS_INVOCATION_TTL) / 1000);
 
   await preflight(config, roles);
-  const redis = connectRedis(config.REDIS_URL);
+  // Every connection of this process (and each one duplicated from these) carries its name in
+  // CLIENT LIST: `faas:<instance>`.
+  const redis = connectRedis(config.REDIS_URL, `faas:${instance}`);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const closers: Array<() => Promise<unknown>> = [async () => redis.quit().catch(() => redis.disconnect())];
   const stop = async () => {
@@ -113,7 +115,7 @@ export async function startPlatform(
 
     const records = new RecordStore(redis, keepSeconds);
     // Accepting events uses a fail-fast connection: a webhook gets 503 at once while Redis is down.
-    const ingest = connectRedisFailFast(config.REDIS_URL);
+    const ingest = connectRedisFailFast(config.REDIS_URL, `faas:${instance}`);
     ingest.on('error', () => undefined);
     if (ingest.status !== 'ready') await new Promise((resolve) => ingest.once('ready', resolve));
     closers.push(async () => ingest.quit().catch(() => ingest.disconnect()));

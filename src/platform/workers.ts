@@ -8,6 +8,7 @@ import { readBacklog } from '../queue/backlog.js';
 import { S3Gateway } from '../storage/s3-gateway.js';
 import { S3Proxy } from '../storage/s3-proxy/proxy.js';
 import { parseDuration } from '../util/duration.js';
+import { WorkerDispatcher } from '../worker/dispatcher.js';
 import { FunctionWorker } from '../worker/worker.js';
 import type { FunctionsChange } from './functions.js';
 import { serial, type RoleContext, type Started } from './roles.js';
@@ -19,9 +20,10 @@ export interface WorkersRole extends Started {
 }
 
 /**
- * The workers of this host: the container pool, one queue worker per function and the
- * autoscaler. A deploy registers the new version with the pool (its old containers drain) and
- * the worker reads it as each job starts; a removed function's worker finishes what it holds.
+ * The workers of this host: the container pool, a queue worker per function that has work (see
+ * WorkerDispatcher) and the autoscaler over the functions with something going on. A deploy
+ * registers the new version with the pool (its old containers drain) and the worker reads it as
+ * each job starts; a removed function's worker finishes what it holds.
  */
 export async function startWorkers(
   ctx: RoleContext,
@@ -78,50 +80,54 @@ export async function startWorkers(
   await p.start();
   closers.push(() => p.close());
 
-  const workers = new Map<string, FunctionWorker>();
-  const autoscaler = new Autoscaler({
-    pool: p,
-    functions: () => functions.all() as FunctionSpec[],
-    backlog: (fn) => readBacklog(ctx.producer.queue(fn), Date.now()),
-    setConcurrency: (fn, n) => workers.get(fn)?.setConcurrency(n),
+  const dispatcher: WorkerDispatcher = new WorkerDispatcher({
+    redis: ctx.redis,
+    subscriber: ctx.redis.duplicate(),
+    functions: () => functions.all(),
+    create: (spec) =>
+      new FunctionWorker({
+        spec,
+        current: () => functions.get(spec.name),
+        connection: ctx.redis,
+        pool: p,
+        records: ctx.records,
+        logger: log,
+        region: config.S3_REGION,
+        lockMarginMs: parseDuration(config.FAAS_LOCK_MARGIN),
+        stalledIntervalMs: parseDuration(config.FAAS_STALLED_INTERVAL),
+        onOutcome: (s, o) => {
+          metrics.invocations.inc({ function: s.name, outcome: o.ok ? 'ok' : (o.error?.kind ?? 'error') });
+          if (o.durationMs) metrics.duration.observe({ function: s.name }, o.durationMs / 1000);
+          if (o.cold) metrics.coldStarts.inc({ function: s.name, prewarmed: String(o.prewarmed) });
+        },
+      }),
     logger: log,
   });
-  const add = (spec: FunctionSpec): void => {
-    p.register(spec);
-    const worker = new FunctionWorker({
-      spec,
-      current: () => functions.get(spec.name),
-      connection: ctx.redis,
-      pool: p,
-      records: ctx.records,
-      logger: log,
-      region: config.S3_REGION,
-      lockMarginMs: parseDuration(config.FAAS_LOCK_MARGIN),
-      stalledIntervalMs: parseDuration(config.FAAS_STALLED_INTERVAL),
-      onOutcome: (s, o) => {
-        metrics.invocations.inc({ function: s.name, outcome: o.ok ? 'ok' : (o.error?.kind ?? 'error') });
-        if (o.durationMs) metrics.duration.observe({ function: s.name }, o.durationMs / 1000);
-        if (o.cold) metrics.coldStarts.inc({ function: s.name, prewarmed: String(o.prewarmed) });
-      },
-    });
-    worker.start();
-    workers.set(spec.name, worker);
-  };
-  for (const spec of functions.all()) add(spec);
+  const autoscaler = new Autoscaler({
+    pool: p,
+    // Only functions with something going on here: an idle function costs no read.
+    functions: () =>
+      functions
+        .all()
+        .filter((s) => s.scale.min > 0 || dispatcher.has(s.name) || p.holds(s.name)) as FunctionSpec[],
+    backlog: (fn) => readBacklog(ctx.producer.queue(fn), Date.now()),
+    setConcurrency: (fn, n) => dispatcher.get(fn)?.setConcurrency(n),
+    logger: log,
+  });
+  for (const spec of functions.all()) p.register(spec);
+  await dispatcher.start();
   const apply = serial(log, 'apply a deploy to the workers');
   const onChange = (c: FunctionsChange): void => {
     void apply(async () => {
-      for (const spec of c.added) add(spec);
+      for (const spec of c.added) p.register(spec);
       for (const { to } of c.changed) {
         p.register(to);
         log.info({ fn: to.name, version: to.version }, 'serving a new version');
       }
       for (const spec of c.removed) {
-        const worker = workers.get(spec.name);
-        workers.delete(spec.name);
         p.unregister(spec.name);
         // Finishes the jobs it holds in the background: other functions' deploys do not wait.
-        if (worker) void worker.close().then(() => log.info({ fn: spec.name }, 'removed function drained'));
+        void dispatcher.retire(spec.name).then(() => log.info({ fn: spec.name }, 'removed function drained'));
       }
     });
   };
@@ -129,7 +135,7 @@ export async function startWorkers(
   closers.push(async () => {
     functions.off('change', onChange);
     await apply(async () => undefined);
-    await Promise.all([...workers.values()].map((w) => w.close()));
+    await dispatcher.close();
   });
   autoscaler.start();
   closers.push(async () => autoscaler.stop());

@@ -148,6 +148,11 @@ export class Pool {
     this.pump(fn);
   }
 
+  /** Whether `fn` has any container here, or an invocation waiting for one. */
+  holds(fn: string): boolean {
+    return this.of(fn).length > 0 || this.waiting(fn) > 0;
+  }
+
   /** The host's container cap, all functions together. */
   get hostCap(): number {
     return this.o.hostCap;

@@ -27,6 +27,8 @@ export class DeadLetters {
   constructor(
     private readonly queue: (fn: string) => Queue,
     private readonly records: RecordStore,
+    /** Told of each function that got jobs back (to wake its workers). */
+    private readonly requeued: (fn: string) => void = () => undefined,
   ) {}
 
   private async entry(job: Job, fn: string): Promise<DeadLetter> {
@@ -76,6 +78,7 @@ export class DeadLetters {
     const job = await this.queue(fn).getJob(id);
     if (!job || !(await job.isFailed())) return false;
     await job.retry('failed', { resetAttemptsMade: true });
+    this.requeued(fn);
     return true;
   }
 
@@ -101,6 +104,7 @@ export class DeadLetters {
         await job.retry('failed', { resetAttemptsMade: true });
         ids.push(id);
       }
+      if (ids.length > 0) this.requeued(fn);
     }
     return ids;
   }

@@ -25,3 +25,15 @@ export function functionOfInvocation(id: string): string | undefined {
   const m = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\.([0-9a-f]{32})$/.exec(id);
   return m?.[1];
 }
+
+/**
+ * Pub/sub channel told a function's name whenever jobs are queued for it: hosts start that
+ * function's queue worker on demand (an idle function holds none), see worker/dispatcher.ts.
+ */
+export const WORK_CHANNEL = 'faas:work';
+
+/** The Redis keys that hold a function's unfinished jobs: any of them existing means work. */
+export function workKeys(functionName: string): string[] {
+  const base = `${QUEUE_PREFIX}:${queueName(functionName)}`;
+  return ['wait', 'paused', 'prioritized', 'delayed', 'active'].map((k) => `${base}:${k}`);
+}

@@ -2,7 +2,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FunctionSpec } from '../manifest/types.js';
 import type { Enqueue, RoutedEvent } from './enqueue.js';
-import { invocationId, QUEUE_PREFIX, queueName } from './names.js';
+import { invocationId, QUEUE_PREFIX, queueName, WORK_CHANNEL } from './names.js';
 
 /** Raised when Redis cannot take the events now; nothing was queued, so nothing may be acknowledged. */
 export class QueueUnavailable extends Error {
@@ -111,6 +111,9 @@ export class Producer implements Enqueue {
         );
       }),
     );
+    // Wake the workers of these functions on every host (an idle function has none running).
+    // Not awaited: the jobs are in Redis already, and a lost wake-up is caught by the sweep.
+    for (const fn of byFn.keys()) this.connection.publish(WORK_CHANNEL, fn).catch(() => undefined);
     return ids;
   }
 

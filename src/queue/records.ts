@@ -39,7 +39,15 @@ export interface InvocationRecord {
   history?: Array<{ attempt: number; error: InvocationRecord['error']; finishedAt: number }>;
 }
 
-const key = (id: string) => `faas:inv:${id}`;
+/** Where each invocation's record lives: this prefix and its id. */
+const RECORD_KEY_PREFIX = 'faas:inv:';
+const key = (id: string) => `${RECORD_KEY_PREFIX}${id}`;
+
+/**
+ * Pub/sub channel told the id of every invocation that reached a final outcome (succeeded, or
+ * failed for good): sync callers on any API process wait on this one channel.
+ */
+export const RESULTS_CHANNEL = 'faas:results';
 
 /**
  * Writes a record, and for a final outcome its entry in the function's index (see
@@ -55,6 +63,8 @@ if ARGV[5] ~= '' then
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -tonumber(ARGV[6]) - 1)
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (tonumber(ARGV[4]) - tonumber(ARGV[3]) * 1000))
   redis.call('EXPIRE', KEYS[3], ARGV[3])
+  -- A final outcome: tell the processes waiting for it (one channel for every function).
+  redis.call('PUBLISH', '${RESULTS_CHANNEL}', string.sub(KEYS[2], ${RECORD_KEY_PREFIX.length + 1}))
 end
 return 1`;
 const PUT_SHA = createHash('sha1').update(PUT).digest('hex');

@@ -21,8 +21,8 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
 }
 
 /** A connection for BullMQ (which needs `maxRetriesPerRequest: null` for its blocking calls). */
-export function connectRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+export function connectRedis(url: string, name?: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, connectionName: name });
 }
 
 /**
@@ -30,6 +30,11 @@ export function connectRedis(url: string): Redis {
  * events: the caller answers 503 instead of holding the request, and never acknowledges work
  * that was not queued.
  */
-export function connectRedisFailFast(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 5000 });
+export function connectRedisFailFast(url: string, name?: string): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    commandTimeout: 5000,
+    connectionName: name,
+  });
 }

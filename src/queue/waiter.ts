@@ -1,7 +1,5 @@
-import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUE_PREFIX, queueName } from './names.js';
-import type { InvocationRecord, RecordStore } from './records.js';
+import { RESULTS_CHANNEL, type InvocationRecord, type RecordStore } from './records.js';
 
 interface Pending {
   resolve: (r: InvocationRecord | undefined) => void;
@@ -9,13 +7,14 @@ interface Pending {
 }
 
 /**
- * Waits for invocations to finish, for synchronous callers. Listens to BullMQ's queue events
- * (a Redis stream), so it works whichever host's worker ran the job.
+ * Waits for invocations to finish, for synchronous callers. Listens on one pub/sub channel that
+ * every final record is announced on (see records.ts), so it works whichever host's worker ran
+ * the job, with one connection however many functions there are.
  */
 export class ResultWaiter {
-  private readonly events = new Map<string, QueueEvents>();
+  private subscriber?: Redis;
+  private ready?: Promise<void>;
   private readonly pending = new Map<string, Pending[]>();
-  private readonly ready = new Map<string, Promise<void>>();
 
   constructor(
     private readonly connectionFactory: () => Redis,
@@ -25,28 +24,23 @@ export class ResultWaiter {
   ) {}
 
   /**
-   * Starts listening on a function's queue; resolves once the listener is connected. Concurrent
-   * callers share one listener and all wait for it. The platform watches every function at start,
-   * so a first sync call never races the listener's first read.
+   * Subscribes to the results channel (once, for every function); resolves once subscribed. The
+   * platform calls it at start, so a first sync call never races the subscription.
    */
-  watch(fn: string): Promise<void> {
-    let ready = this.ready.get(fn);
-    if (!ready) {
-      const qe = new QueueEvents(queueName(fn), {
-        connection: this.connectionFactory(),
-        prefix: QUEUE_PREFIX,
+  watch(_fn?: string): Promise<void> {
+    if (!this.ready) {
+      const sub = this.connectionFactory();
+      this.subscriber = sub;
+      sub.on('error', (err: Error) => this.onError(err, 'listening for results'));
+      sub.on('message', (_channel: string, id: string) => {
+        if (this.pending.has(id))
+          void this.settle(id).catch((err: Error) => this.onError(err, `reading the record of ${id}`));
       });
-      this.events.set(fn, qe);
-      const settle = ({ jobId }: { jobId: string }) =>
-        void this.settle(jobId).catch((err: Error) => this.onError(err, `reading the record of ${jobId}`));
-      qe.on('completed', settle);
-      qe.on('failed', settle);
-      // The record poll in wait() covers what a listener misses while its connection is down.
-      qe.on('error', (err) => this.onError(err, `listening for results of ${fn}`));
-      ready = qe.waitUntilReady().then(() => undefined);
-      this.ready.set(fn, ready);
+      // ioredis subscribes again by itself after a reconnect; the record poll in wait() covers
+      // what is announced while it is away.
+      this.ready = sub.subscribe(RESULTS_CHANNEL).then(() => undefined);
     }
-    return ready;
+    return this.ready;
   }
 
   /**
@@ -80,7 +74,7 @@ export class ResultWaiter {
       }
     }
     this.pending.clear();
-    await Promise.all([...this.events.values()].map((qe) => qe.close()));
+    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
   }
 
   private drop(id: string, resolve: Pending['resolve']): void {

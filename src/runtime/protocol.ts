@@ -62,7 +62,7 @@ export interface InitMessage {
   functionName: string;
   /** The manifest's handler string (`csv-summary/index.handler`): the function's `_HANDLER`. */
   handler: string;
-  /** The version running: `$LATEST` until the platform keeps versions. */
+  /** The deployed version running (its number), or `$LATEST` for a function run without a deploy. */
   version: string;
   /** The platform's S3 region: the function's AWS_REGION and AWS_DEFAULT_REGION. */
   region: string;

@@ -53,6 +53,9 @@ export class InvocationFailed extends Error {
 export class FunctionWorker {
   private worker?: Worker;
   private readonly log: Logger;
+  /** Jobs being processed now, and when the last one started or ended (for the dispatcher). */
+  private running = 0;
+  private lastActive = Date.now();
 
   constructor(private readonly o: WorkerOptions) {
     this.log = o.logger.child({ component: 'worker', fn: o.spec.name });
@@ -60,7 +63,17 @@ export class FunctionWorker {
 
   start(): void {
     const { spec } = this.o;
-    this.worker = new Worker(queueName(spec.name), (job, token) => this.process(job, token), {
+    const processor = async (job: Job, token: string | undefined): Promise<unknown> => {
+      this.running++;
+      this.lastActive = Date.now();
+      try {
+        return await this.process(job, token);
+      } finally {
+        this.running--;
+        this.lastActive = Date.now();
+      }
+    };
+    this.worker = new Worker(queueName(spec.name), processor, {
       connection: this.o.connection,
       prefix: QUEUE_PREFIX,
       // The autoscaler raises this to the pool's slots as containers come up (setConcurrency).
@@ -75,6 +88,11 @@ export class FunctionWorker {
       },
     });
     this.worker.on('error', (err) => this.log.error({ err: err.message }, 'worker error'));
+  }
+
+  /** How long it has held no job (0 while it holds one). */
+  idleFor(now = Date.now()): number {
+    return this.running > 0 ? 0 : now - this.lastActive;
   }
 
   /** Jobs held at once follow the pool's ready capacity, so idle hosts can take the rest. */

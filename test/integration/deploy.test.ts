@@ -291,7 +291,7 @@ describe('two platform processes on one cluster', () => {
       }
       expect(ran.size).toBeGreaterThan(0);
       const ls = await faas(['ls'], { FAAS_URL: second.url });
-      expect(ls.out).toMatch(/^ver\s+v2\s/m);
+      expect(ls.out).toMatch(/^ver\s+ver\/index\.handler\s.*\sv2\s+scale/m);
     } finally {
       await second.stop();
       await first.stop();

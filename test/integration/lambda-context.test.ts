@@ -70,10 +70,12 @@ functions:
     };
     expect(r.event).toEqual({ hello: 1 });
     const stream = r.env.AWS_LAMBDA_LOG_STREAM_NAME as string;
-    expect(stream).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
+    // The version is the deployed one (the platform started on this manifest: version 1), as an
+    // alias's invocation on Lambda names the version it points at.
+    expect(stream).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[1\][0-9a-f]{32}$/);
     expect(r.env).toEqual({
       AWS_LAMBDA_FUNCTION_NAME: 'env-report',
-      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_VERSION: '1',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '192',
       AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/env-report',
@@ -93,7 +95,7 @@ functions:
     expect(r.timeZone).toBe('UTC');
     expect(r.context).toEqual({
       functionName: 'env-report',
-      functionVersion: '$LATEST',
+      functionVersion: '1',
       invokedFunctionArn: 'arn:aws:lambda:eu-central-1:000000000000:function:env-report',
       memoryLimitInMB: '192',
       awsRequestId: id,

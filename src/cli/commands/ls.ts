@@ -52,8 +52,8 @@ export function lsCommand(program: Command): void {
         const next = f.nextRun ? `  next ${f.nextRun}` : '';
         const version = f.version ? `v${f.version}` : '-';
         console.log(
-          `${f.name.padEnd(24)} ${version.padEnd(5)} ${f.handler.padEnd(32)} ${String(f.timeoutMs / 1000).padStart(4)}s ` +
-            `${String(Math.round(f.memoryBytes / 1048576)).padStart(5)}Mi  scale ${f.scale.min}-${f.scale.max}  ${triggers || '-'}${next}`,
+          `${f.name.padEnd(24)} ${f.handler.padEnd(32)} ${String(f.timeoutMs / 1000).padStart(4)}s ` +
+            `${String(Math.round(f.memoryBytes / 1048576)).padStart(5)}Mi  ${version.padEnd(5)} scale ${f.scale.min}-${f.scale.max}  ${triggers || '-'}${next}`,
         );
       }
     });

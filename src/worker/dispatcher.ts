@@ -1,0 +1,140 @@
+import type { Redis } from 'ioredis';
+import type { FunctionSpec } from '../manifest/types.js';
+import type { Logger } from '../observability/logger.js';
+import { WORK_CHANNEL, workKeys } from '../queue/names.js';
+import type { FunctionWorker } from './worker.js';
+
+export interface DispatcherOptions {
+  /** For the cheap "is there work" reads. */
+  redis: Redis;
+  /** Becomes a pub/sub connection on the work channel. */
+  subscriber: Redis;
+  /** The functions this host serves now. */
+  functions: () => readonly FunctionSpec[];
+  /** A function's queue worker, not yet started. */
+  create: (spec: FunctionSpec) => FunctionWorker;
+  logger: Logger;
+  /** A worker that held no job this long, with no job left in its queue, stops. @defaultValue 10 s */
+  idleMs?: number;
+  /** How often queues without a worker are checked for work nobody announced. @defaultValue 30 s */
+  sweepMs?: number;
+}
+
+/**
+ * Runs a function's queue worker only while the function has work, so an idle function costs no
+ * Redis connection, no command and no memory. Producers announce queued work on one channel
+ * (see Producer); a worker that has been idle for `idleMs` and finds its queue empty (waiting,
+ * delayed for a retry, and running anywhere) stops. Work nobody announced (a job re-driven from
+ * the dead-letter set by another tool, a worker that died holding jobs) is found by a sweep that
+ * costs one EXISTS per idle function every `sweepMs`.
+ */
+export class WorkerDispatcher {
+  private readonly workers = new Map<string, FunctionWorker>();
+  private readonly closing = new Map<string, Promise<void>>();
+  private readonly log: Logger;
+  private idleTimer?: NodeJS.Timeout;
+  private sweepTimer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.log = o.logger.child({ component: 'dispatcher' });
+  }
+
+  /** Subscribes to the work channel, then starts workers for every queue that has work now. */
+  async start(): Promise<void> {
+    this.o.subscriber.on('message', (channel: string, fn: string) => {
+      if (channel === WORK_CHANNEL) this.wake(fn);
+    });
+    await this.o.subscriber.subscribe(WORK_CHANNEL);
+    await this.sweep();
+    this.idleTimer = setInterval(() => void this.retireIdle(), 1000);
+    this.idleTimer.unref();
+    this.sweepTimer = setInterval(() => void this.sweep(), this.o.sweepMs ?? 30_000);
+    this.sweepTimer.unref();
+  }
+
+  /** The running worker of `fn`, if any. */
+  get(fn: string): FunctionWorker | undefined {
+    return this.workers.get(fn);
+  }
+
+  /** Whether `fn` has a worker running on this host. */
+  has(fn: string): boolean {
+    return this.workers.has(fn);
+  }
+
+  /** Starts `fn`'s worker unless it runs (or `fn` is not served here). */
+  wake(fn: string): void {
+    if (this.stopped || this.workers.has(fn)) return;
+    const closing = this.closing.get(fn);
+    if (closing) {
+      void closing.then(() => this.wake(fn));
+      return;
+    }
+    const spec = this.o.functions().find((s) => s.name === fn);
+    if (!spec) return;
+    const worker = this.o.create(spec);
+    worker.start();
+    this.workers.set(fn, worker);
+    this.log.debug({ fn }, 'worker started');
+  }
+
+  /** Stops `fn`'s worker after the jobs it holds (a removed function). */
+  async retire(fn: string): Promise<void> {
+    const worker = this.workers.get(fn);
+    if (!worker) return this.closing.get(fn);
+    this.workers.delete(fn);
+    const closed = worker.close().finally(() => this.closing.delete(fn));
+    this.closing.set(fn, closed);
+    return closed;
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.idleTimer);
+    clearInterval(this.sweepTimer);
+    await this.o.subscriber.quit().catch(() => this.o.subscriber.disconnect());
+    await Promise.all([...this.workers.keys()].map((fn) => this.retire(fn)));
+    await Promise.all([...this.closing.values()]);
+  }
+
+  private async hasWork(fn: string): Promise<boolean> {
+    return (await this.o.redis.exists(...workKeys(fn))) > 0;
+  }
+
+  /** Stops the workers that are idle and whose queues are empty; checks once more after. */
+  private async retireIdle(): Promise<void> {
+    const now = Date.now();
+    const idleMs = this.o.idleMs ?? 10_000;
+    for (const [fn, worker] of this.workers) {
+      if (worker.idleFor(now) < idleMs) continue;
+      try {
+        if (await this.hasWork(fn)) continue;
+        if (this.workers.get(fn) !== worker || worker.idleFor() < idleMs) continue;
+        await this.retire(fn);
+        this.log.debug({ fn }, 'worker stopped: idle');
+        // Work queued while it stopped was announced to a worker that is gone: look again.
+        if (await this.hasWork(fn)) this.wake(fn);
+      } catch (err) {
+        this.log.warn({ fn, err: (err as Error).message }, 'could not check a queue for work');
+      }
+    }
+  }
+
+  /** Starts a worker for every served function whose queue holds work. */
+  private async sweep(): Promise<void> {
+    const idle = this.o.functions().filter((s) => !this.workers.has(s.name));
+    if (idle.length === 0) return;
+    try {
+      const pipe = this.o.redis.pipeline();
+      for (const s of idle) pipe.exists(...workKeys(s.name));
+      const results = (await pipe.exec()) ?? [];
+      idle.forEach((s, i) => {
+        const [err, n] = results[i] ?? [null, 0];
+        if (!err && Number(n) > 0) this.wake(s.name);
+      });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'sweep for unannounced work failed');
+    }
+  }
+}
