@@ -14,7 +14,8 @@ import type { Redis } from 'ioredis';
 import type { PoolCounts } from '../api/admin.js';
 import { createApp, type HealthReport } from '../api/app.js';
 import { serverLimits, startServer } from '../api/server.js';
-import { Bundler } from '../build/bundle.js';
+import { Runtimes } from '../runtimes/index.js';
+import { dividePrewarm } from '../runtimes/prewarm.js';
 import type { Config } from '../config/index.js';
 import type { Manifest } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -177,8 +178,8 @@ export async function startPlatform(
   logger: Logger,
   roles: Roles = { api: true, workers: true, listeners: true },
   secrets: Record<string, string | undefined> = {},
-  /** The bundler that already checked the handlers, so workers reuse its bundles. */
-  bundler = new Bundler(),
+  /** The runtimes that already built the handlers, so workers reuse their builds. */
+  runtimes = new Runtimes({ cacheDir: config.cacheDir, python: config.FAAS_PYTHON }),
 ): Promise<Platform> {
   const instance = config.FAAS_INSTANCE ?? `i${randomBytes(4).toString('hex')}`;
   const log = logger.child({ instance });
@@ -233,7 +234,7 @@ export async function startPlatform(
       await reaper.start();
       closers.push(() => reaper.stop());
       // Bundle every function now: a handler that does not build is reported at start.
-      await Promise.all(specs.map((s) => bundler.code(s)));
+      await Promise.all(specs.map((s) => runtimes.prepare(s)));
       const s3Proxy = new S3Proxy({
         ...s3ProxyOptions(config),
         onRequest: ({ op, status, denied }) => {
@@ -246,11 +247,20 @@ export async function startPlatform(
         storage: new S3Gateway(s3),
         s3: s3Proxy,
         image: await driver.runtimeImage(config.FAAS_RUNTIME_IMAGE),
+        // Only the images of runtimes the functions use need exist.
+        images: specs.some((s) => s.runtime === 'python3.11')
+          ? { 'python3.11': await driver.runtimeImage(config.FAAS_PYTHON_IMAGE, 'python3.11') }
+          : {},
         instance,
         stateDir: config.stateDir,
         logger: log,
-        code: (spec) => bundler.code(spec),
+        code: (spec) => runtimes.code(spec),
+        codeDir: (spec) => runtimes.codeDir(spec),
         prewarm: config.FAAS_PREWARM,
+        prewarmByRuntime: dividePrewarm(
+          config.FAAS_PREWARM,
+          specs.map((s) => s.runtime),
+        ),
         hostCap: config.FAAS_MAX_CONTAINERS ?? defaultHostCap(),
         genericLimits: { memoryBytes: 128 * 1024 * 1024, cpu: 1, pids: 128 },
         region: config.S3_REGION,

@@ -1,3 +1,4 @@
+import type { RuntimeName } from '../manifest/types.js';
 import type { RuntimeChannel } from './channel.js';
 import type { ExitInfo } from './driver.js';
 
@@ -25,6 +26,8 @@ export interface PoolContainer {
   state: ContainerState;
   /** The function it serves; undefined while generic. */
   fn?: string;
+  /** The runtime image it runs: a generic container becomes a function of this runtime only. */
+  runtime: RuntimeName;
   channel?: RuntimeChannel;
   inFlight: number;
   /** Invocations served so far: the first one is the cold one. */

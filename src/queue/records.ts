@@ -12,7 +12,7 @@ export interface InvocationRecord {
   function: string;
   status: InvocationStatus;
   result?: unknown;
-  error?: { kind: WireError['kind']; message: string; name?: string };
+  error?: { kind: WireError['kind']; message: string; name?: string; stack?: string };
   logs: LogLine[];
   attempts: number;
   cold: boolean;

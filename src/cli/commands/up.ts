@@ -10,22 +10,27 @@ import type { Roles } from '../platform.js';
  */
 async function run(cmd: Command, roles: Roles): Promise<void> {
   // Loaded here so that the other verbs (ls, invoke, ...) start without the platform's modules.
-  const [{ Bundler }, { checkHandlers }, { configWarnings, loadConfig }, { loadManifest }, { createLogger }] =
-    await Promise.all([
-      import('../../build/bundle.js'),
-      import('../../build/check.js'),
-      import('../../config/index.js'),
-      import('../../manifest/load.js'),
-      import('../../observability/logger.js'),
-    ]);
+  const [
+    { Runtimes },
+    { checkHandlers },
+    { configWarnings, loadConfig },
+    { loadManifest },
+    { createLogger },
+  ] = await Promise.all([
+    import('../../runtimes/index.js'),
+    import('../../build/check.js'),
+    import('../../config/index.js'),
+    import('../../manifest/load.js'),
+    import('../../observability/logger.js'),
+  ]);
   const config = loadConfig(process.env);
   const logger = createLogger(config.FAAS_LOG_LEVEL);
   for (const w of configWarnings(config)) logger.warn(w);
   const manifest = await loadManifest(manifestPath(cmd, process.env));
-  const bundler = new Bundler();
-  await checkHandlers(manifest, bundler);
+  const runtimes = new Runtimes({ cacheDir: config.cacheDir, python: config.FAAS_PYTHON });
+  await checkHandlers(manifest, runtimes);
   const { startPlatform } = await import('../platform.js');
-  const platform = await startPlatform(config, manifest, logger, roles, process.env, bundler);
+  const platform = await startPlatform(config, manifest, logger, roles, process.env, runtimes);
   exitOnUnexpected(logger, () => platform.stop());
   let stopping = false;
   const shutdown = (signal: string) => {
