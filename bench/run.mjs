@@ -4,7 +4,7 @@
  *   npm run bench                       every figure the median of 5 repetitions (min, max in detail)
  *   npm run bench -- --quick            every scenario once, small: checks each completes (CI smoke)
  *   npm run bench -- --compare FILE     also prints each figure against an earlier results file
- *   npm run bench -- --only main,fresh  runs some phases only (baseline, raw, docker, main, fresh, bucket, s3)
+ *   npm run bench -- --only main,fresh  runs some phases only (baseline, raw, docker, main, fresh, python, bucket, s3)
  *   npm run bench -- --profile          runs the main platform under node --cpu-prof (bench/results/profiles)
  *
  * Platforms run as child processes (`faas up`), each with its own instance, port and state dir,
@@ -19,6 +19,7 @@ import { startBaseline } from './baseline/start.mjs';
 import { bucketPhase, cleanupBucket } from './phases/bucket.mjs';
 import { machineInfo, redisRunId } from './phases/machine.mjs';
 import { mainPhase } from './phases/main.mjs';
+import { pythonPhase, pythonQueues } from './phases/python.mjs';
 import { cleanupS3Bucket, s3Phase } from './phases/s3.mjs';
 import { now } from './lib/clock.mjs';
 import { removeContainersWith, runtimeImage } from './lib/docker.mjs';
@@ -43,7 +44,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
   },
 });
-const PHASES = ['baseline', 'raw', 'docker', 'main', 'fresh', 'bucket', 's3'];
+const PHASES = ['baseline', 'raw', 'docker', 'main', 'fresh', 'python', 'bucket', 's3'];
 const only = args.only ? args.only.split(',') : PHASES;
 const sizes = args.quick ? QUICK : FULL;
 const run = `b${randomBytes(3).toString('hex')}`;
@@ -129,6 +130,8 @@ const phases = {
     }
   },
 
+  python: () => pythonPhase(ctx),
+
   bucket: () => bucketPhase(ctx),
 
   s3: () => s3Phase(ctx),
@@ -136,7 +139,10 @@ const phases = {
 
 /** Removes what this run made: queues, records, the bucket, containers. */
 async function cleanup() {
-  const queues = [n.noop, n.trace, n.tp, n.scale, n.stamp, n.s3, ...n.prewarmed, ...n.fresh];
+  const queues = [
+    ...[n.noop, n.trace, n.tp, n.scale, n.stamp, n.s3, ...n.prewarmed, ...n.fresh],
+    ...pythonQueues(run, sizes.reps),
+  ];
   let keys = 0;
   for (const fn of queues) keys += await dropQueue(redis, 'faas', `fn.${fn}`);
   for (const q of [`${run}-baseline`, `${run}-raw`]) keys += await dropQueue(redis, 'bench', q);
@@ -144,7 +150,7 @@ async function cleanup() {
   await cleanupBucket(ctx).catch((err) => (errors.cleanup_bucket = err.message));
   await cleanupS3Bucket(ctx).catch((err) => (errors.cleanup_s3_bucket = err.message));
   let containers = await removeContainersWith(`faas.bench=${run}`);
-  for (const i of ['main', 'fresh', 'bucket', 's3'])
+  for (const i of ['main', 'fresh', 'python', 'pyfresh', 'bucket', 's3'])
     containers += await removeContainersWith(`faas.instance=${run}-${i}`);
   return { redis_keys_removed: keys, leftover_containers_removed: containers };
 }

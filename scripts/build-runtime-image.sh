@@ -3,12 +3,15 @@
 # libraries it links, the bundled runtime program, and the AWS SDK packages functions import
 # without bundling (as Lambda's Node.js runtime provides them), imported as a single-layer image.
 # The tag is a hash of the inputs, so any change to the runtime, the SDK's versions or Node
-# builds a new image.
+# builds a new image. The python3.11 image is built (or found up to date) first, by
+# build-python-image.sh.
 # Where a registry is reachable, Dockerfile.runtime builds the equivalent from an official image.
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 docker version >/dev/null 2>&1 || die "the Docker engine is not reachable: start it with \`npm run services:up\`"
+# The Python runtime image has its own script, inputs and tag.
+bash scripts/build-python-image.sh
 NODE_BIN="${FAAS_RUNTIME_NODE:-$(command -v node)}"
 BUNDLE=dist/runtime/runtime.mjs
 node scripts/bundle-runtime.mjs

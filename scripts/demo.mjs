@@ -56,6 +56,14 @@ try {
       'csv/sales 2026.csv.summary.json',
     ],
     ['text/story.txt', 'functions/samples/story.txt', 'text/plain', 'summaries', 'text/story.txt.words.json'],
+    // The same CSV for the Python function (csv-stats, boto3).
+    [
+      'stats/sales 2026.csv',
+      'functions/samples/sales.csv',
+      'text/csv',
+      'summaries',
+      'stats/sales 2026.csv.stats.json',
+    ],
   ];
   for (const [key, file, type, outBucket, outKey] of uploads) {
     // A fresh run: the output of an earlier demo must not pass for this one's.

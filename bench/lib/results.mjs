@@ -22,12 +22,18 @@ export function assemble(figures) {
       baseline_p50_ms: w.baseline_p50_ms,
       baseline_p99_ms: w.baseline_p99_ms,
       ratio_p50: ratio(w.p50_ms, w.baseline_p50_ms),
+      python_p50_ms: w.python_p50_ms,
+      python_p99_ms: w.python_p99_ms,
+      node_same_platform_p50_ms: w.node_same_platform_p50_ms,
+      ratio_python_vs_node_p50: ratio(w.python_p50_ms, w.node_same_platform_p50_ms),
     },
     cold_start: {
       prewarmed_ms: c.prewarmed_ms,
       fresh_ms: c.fresh_ms,
       docker_run_ms: c.docker_run_ms,
       ratio_prewarmed_vs_docker_run: ratio(c.prewarmed_ms, c.docker_run_ms),
+      python_prewarmed_ms: c.python_prewarmed_ms,
+      python_fresh_ms: c.python_fresh_ms,
     },
     throughput: {
       invocations_per_s: t.invocations_per_s,

@@ -25,6 +25,12 @@ export const configSchema = z.object({
     .optional(),
   FAAS_STATE_DIR: z.string().optional(),
   FAAS_RUNTIME_IMAGE: z.string().optional(),
+  /** Override of the python3.11 runtime image (the one built for this platform when unset). */
+  FAAS_PYTHON_IMAGE: z.string().optional(),
+  /** The host's Python 3.11, which installs functions' requirements.txt (pip) and checks their code. */
+  FAAS_PYTHON: z.string().min(1).default('python3.11'),
+  /** Built function code and installed dependencies, kept across runs. */
+  FAAS_CACHE_DIR: z.string().optional(),
   FAAS_INSTANCE: z
     .string()
     .regex(/^[a-z0-9-]{1,40}$/, 'up to 40 lowercase letters, digits and -')
@@ -111,7 +117,7 @@ export const configSchema = z.object({
   FAAS_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
-export type Config = z.infer<typeof configSchema> & { stateDir: string; apiHost: string };
+export type Config = z.infer<typeof configSchema> & { stateDir: string; cacheDir: string; apiHost: string };
 
 /** Thrown for a setting that cannot be used; the one-line message names each variable. */
 export class ConfigError extends UserError {
@@ -174,6 +180,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const c = parsed.data;
   const stateDir =
     c.FAAS_STATE_DIR ?? join(env.XDG_STATE_HOME ?? join(env.HOME ?? homedir(), '.local', 'state'), 'faas');
+  const cacheDir =
+    c.FAAS_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(env.HOME ?? homedir(), '.cache'), 'faas');
   // Without a token the API would be open to anyone who can reach it: keep it on loopback.
   const apiHost = c.FAAS_HOST ?? (c.FAAS_API_TOKEN ? '0.0.0.0' : '127.0.0.1');
   if (!c.FAAS_API_TOKEN && !['127.0.0.1', '::1', 'localhost'].includes(apiHost)) {
@@ -188,7 +196,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       `FAAS_HEADERS_TIMEOUT=${c.FAAS_HEADERS_TIMEOUT} is longer than FAAS_REQUEST_TIMEOUT=${c.FAAS_REQUEST_TIMEOUT}: the headers are part of the request`,
     );
   }
-  return { ...c, stateDir, apiHost };
+  return { ...c, stateDir, cacheDir, apiHost };
 }
 
 /** Warnings worth printing at start (not errors: the platform still runs). */

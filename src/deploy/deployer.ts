@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import type { Bundler } from '../build/bundle.js';
+import type { Runtimes } from '../runtimes/index.js';
 import type { FunctionSpec, Manifest } from '../manifest/types.js';
 import { UserError } from '../util/user-error.js';
 import { CodeNotFound, type CodeStore } from './code-store.js';
@@ -125,12 +125,13 @@ export class Deployer {
 }
 
 /**
- * Bundles every function of a manifest, in manifest order; `progress` hears of each one done.
+ * Builds every function of a manifest into the bytes the code store keeps (a Node.js bundle, a
+ * Python function's folder with its dependencies); `progress` hears of each one done.
  * @throws BundleError (a UserError) naming the file and line of the first function that fails.
  */
 export async function bundleManifest(
   manifest: Manifest,
-  bundler: Bundler,
+  runtimes: Runtimes,
   progress: (done: number, total: number, name: string) => void = () => undefined,
 ): Promise<Map<string, Buffer>> {
   const specs = Object.values(manifest.functions);
@@ -138,7 +139,7 @@ export async function bundleManifest(
   let done = 0;
   await Promise.all(
     specs.map(async (spec) => {
-      out.set(spec.name, Buffer.from(await bundler.code(spec)));
+      out.set(spec.name, await runtimes.pack(spec));
       progress(++done, specs.length, spec.name);
     }),
   );
@@ -148,12 +149,12 @@ export async function bundleManifest(
 /** Bundles a manifest, stores every bundle and deploys it: what `faas up --manifest` does first. */
 export async function deployManifest(
   manifest: Manifest,
-  bundler: Bundler,
+  runtimes: Runtimes,
   deployer: Deployer,
   o: DeployOptions,
   current: readonly FunctionSpec[] = [],
 ): Promise<DeployedFunction[]> {
-  const bundles = await bundleManifest(manifest, bundler);
+  const bundles = await bundleManifest(manifest, runtimes);
   const items: DeployItem[] = [];
   for (const spec of Object.values(manifest.functions)) {
     const hash = await deployer.store.put(bundles.get(spec.name) as Buffer);

@@ -6,7 +6,7 @@ import { humanMessages, type RawProblem, toProblems } from './issues.js';
 import { toFunctionSpec } from './normalize.js';
 import { handlerProblem } from './rules.js';
 import { FIELD_NAMES, manifestSchema } from './schema.js';
-import type { FunctionSpec, Manifest } from './types.js';
+import { RUNTIME_NAMES, type FunctionSpec, type Manifest, type RuntimeName } from './types.js';
 import { readYaml } from './yaml.js';
 
 /**
@@ -34,10 +34,10 @@ export function parseManifest(text: string, file: string, o: { disk?: boolean } 
   const raw: RawProblem[] = parsed.success ? [] : toProblems(parsed.error.issues, FIELD_NAMES);
   // Handlers are looked up even when the schema failed, so one run reports every problem.
   const handlers = new Map<string, { file: string; exportName: string }>();
-  for (const [name, handler] of declaredHandlers(yaml.data)) {
-    // Without a disk (a deploy received by the API) the code came bundled: only the name counts.
+  for (const [name, handler, runtime] of declaredHandlers(yaml.data)) {
+    // Without a disk (a deploy received by the API) the code came built: only the name counts.
     const found = disk
-      ? resolveHandler(dir, handler)
+      ? resolveHandler(dir, handler, runtime)
       : { file: '', exportName: handler.slice(handler.lastIndexOf('.') + 1) };
     if ('problem' in found) raw.push({ path: ['functions', name, 'handler'], message: found.problem });
     else handlers.set(name, found);
@@ -75,12 +75,16 @@ export async function loadManifest(file: string): Promise<Manifest> {
   return parseManifest(text, file);
 }
 
-/** `[name, handler]` for every function whose handler is well formed, read from the raw data. */
-function declaredHandlers(data: unknown): Array<[string, string]> {
+/**
+ * `[name, handler, runtime]` for every function whose handler is well formed, read from the raw
+ * data (an unknown runtime is the schema's to report; its handler is looked up as node20's).
+ */
+function declaredHandlers(data: unknown): Array<[string, string, RuntimeName]> {
   const functions = (data as { functions?: unknown }).functions;
   if (!functions || typeof functions !== 'object') return [];
-  return Object.entries(functions).flatMap(([name, fn]): Array<[string, string]> => {
-    const handler = (fn as { handler?: unknown } | null)?.handler;
-    return typeof handler === 'string' && !handlerProblem(handler) ? [[name, handler]] : [];
+  return Object.entries(functions).flatMap(([name, fn]): Array<[string, string, RuntimeName]> => {
+    const { handler, runtime } = (fn ?? {}) as { handler?: unknown; runtime?: unknown };
+    const known = RUNTIME_NAMES.find((r) => r === runtime) ?? 'node20';
+    return typeof handler === 'string' && !handlerProblem(handler) ? [[name, handler, known]] : [];
   });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from '../util/duration.js';
 import { formatPath } from './errors.js';
+import { RUNTIME_NAMES } from './types.js';
 import { LIMITS, always, duration, envName, grant, memory, wrongType } from './fields.js';
 import { FUNCTION_NAME_PATTERN, HANDLER_PATTERN, handlerProblem, webhookPathProblem } from './rules.js';
 import {
@@ -62,7 +63,10 @@ export const functionSchema = z.strictObject({
     })
     .meta({ pattern: HANDLER_PATTERN.source })
     .describe('<file without extension>.<export>, relative to the manifest: csv-summary/index.handler'),
-  runtime: z.enum(['node20']).default('node20').describe('The runtime image the handler runs in'),
+  runtime: z
+    .enum(RUNTIME_NAMES)
+    .default('node20')
+    .describe('The language and runtime image the handler runs in: node20 or python3.11'),
   timeout: duration(LIMITS.maxTimeoutMs, 'positive')
     .default('30s')
     .describe('Longest one invocation may run (at most 15m)'),

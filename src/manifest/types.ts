@@ -58,6 +58,10 @@ export interface ScheduleTrigger {
 
 export type Trigger = BucketTrigger | WebhookTrigger | QueueTrigger | ScheduleTrigger;
 
+/** The languages functions are written in; each has its runtime image (src/runtimes). */
+export const RUNTIME_NAMES = ['node20', 'python3.11'] as const;
+export type RuntimeName = (typeof RUNTIME_NAMES)[number];
+
 export interface FunctionSpec {
   name: string;
   /** The handler as written: `csv-summary/index.handler`. */
@@ -66,7 +70,7 @@ export interface FunctionSpec {
   handlerFile: string;
   /** The exported function's name (`handler`). */
   exportName: string;
-  runtime: 'node20';
+  runtime: RuntimeName;
   timeoutMs: number;
   memoryBytes: number;
   /** CPUs, fractional (0.5 = half a core). */

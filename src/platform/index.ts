@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { HealthReport } from '../api/app.js';
 import { Bundler } from '../build/bundle.js';
 import type { Config } from '../config/index.js';
+import { Runtimes } from '../runtimes/index.js';
 import { CodeStore } from '../deploy/code-store.js';
 import { Deployer, deployManifest, whoDeploys, type DeployedFunction } from '../deploy/deployer.js';
 import { DeployState } from '../deploy/state.js';
@@ -55,7 +56,7 @@ export interface Platform {
    * Bundles and deploys a manifest to this cluster, as `faas up --watch` does on every save;
    * resolves once this process serves it.
    */
-  deploy(manifest: Manifest, bundler?: Bundler): Promise<DeployedFunction[]>;
+  deploy(manifest: Manifest, runtimes: Runtimes): Promise<DeployedFunction[]>;
   stop(): Promise<void>;
 }
 
@@ -70,8 +71,12 @@ export async function startPlatform(
   logger: Logger,
   roles: Roles = { api: true, workers: true, listeners: true },
   secrets: Record<string, string | undefined> = {},
-  /** The bundler that already checked the handlers, so the deploy reuses its bundles. */
-  bundler = new Bundler(manifest?.dir),
+  /** The runtimes that already built the handlers, so the deploy reuses their builds. */
+  runtimes = new Runtimes({
+    cacheDir: config.cacheDir,
+    python: config.FAAS_PYTHON,
+    bundler: new Bundler(manifest?.dir),
+  }),
 ): Promise<Platform> {
   const instance = config.FAAS_INSTANCE ?? `i${randomBytes(4).toString('hex')}`;
   const log = logger.child({ instance });
@@ -97,7 +102,7 @@ export async function startPlatform(
     const deployerOf = new Deployer(code, registry);
     let deployed: DeployedFunction[] = [];
     if (manifest) {
-      deployed = await deployManifest(manifest, bundler, deployerOf, {
+      deployed = await deployManifest(manifest, runtimes, deployerOf, {
         prune: true,
         by: `${whoDeploys()} (faas up)`,
         manifest: manifest.file,
@@ -156,7 +161,7 @@ export async function startPlatform(
 
     let driverPing: (() => Promise<unknown>) | undefined;
     if (roles.workers) {
-      const workers = await startWorkers(ctx, closers);
+      const workers = await startWorkers(ctx, runtimes, closers);
       pool = workers.pool;
       driverPing = () => workers.driver.ping();
     }
@@ -206,8 +211,8 @@ export async function startPlatform(
       deployer: deployerOf,
       functions,
       deployed,
-      deploy: async (m, b = new Bundler(m.dir)) => {
-        const out = await deployManifest(m, b, deployerOf, {
+      deploy: async (m, r) => {
+        const out = await deployManifest(m, r, deployerOf, {
           prune: true,
           by: `${whoDeploys()} (faas up --watch)`,
           manifest: m.file,

@@ -1,4 +1,7 @@
 import Docker from 'dockerode';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FunctionSpec } from '../manifest/types.js';
 import { Autoscaler } from '../pool/autoscaler.js';
 import { DockerDriver } from '../pool/docker-driver.js';
@@ -10,6 +13,8 @@ import { S3Proxy } from '../storage/s3-proxy/proxy.js';
 import { parseDuration } from '../util/duration.js';
 import { WorkerDispatcher } from '../worker/dispatcher.js';
 import { FunctionWorker } from '../worker/worker.js';
+import type { Runtimes } from '../runtimes/index.js';
+import { dividePrewarm } from '../runtimes/prewarm.js';
 import type { FunctionsChange } from './functions.js';
 import { serial, type RoleContext, type Started } from './roles.js';
 import { defaultHostCap, s3ProxyOptions } from './services.js';
@@ -27,6 +32,7 @@ export interface WorkersRole extends Started {
  */
 export async function startWorkers(
   ctx: RoleContext,
+  runtimes: Runtimes,
   closers: Array<() => Promise<unknown>>,
 ): Promise<WorkersRole> {
   const { config, log, instance, metrics, functions } = ctx;
@@ -61,16 +67,40 @@ export async function startWorkers(
     },
   });
   closers.push(async () => s3Proxy.close());
+  // A folder runtime's code, unpacked once per hash beside the containers' task folders (the
+  // pool hard-links it into each one, so it must be on the same file system).
+  const unpacking = new Map<string, Promise<string>>();
+  const unpacked = (spec: FunctionSpec): Promise<string> => {
+    const hash = spec.codeHash ?? '';
+    let dir = unpacking.get(hash);
+    if (!dir) {
+      dir = unpackCode(ctx, runtimes, spec, join(config.stateDir, 'code'));
+      unpacking.set(hash, dir);
+      dir.catch(() => unpacking.delete(hash));
+    }
+    return dir;
+  };
+  const specs = functions.all();
   const p = new Pool({
     driver,
     storage: new S3Gateway(ctx.s3),
     s3: s3Proxy,
     image: await driver.runtimeImage(config.FAAS_RUNTIME_IMAGE),
+    // Only the images of runtimes the functions use need exist (a deploy that adds the first
+    // Python function to a running host needs it restarted with the image present).
+    images: specs.some((s) => s.runtime === 'python3.11')
+      ? { 'python3.11': await driver.runtimeImage(config.FAAS_PYTHON_IMAGE, 'python3.11') }
+      : {},
     instance,
     stateDir: config.stateDir,
     logger: log,
     code: async (spec) => (await ctx.code.get(spec.codeHash ?? '')).toString('utf8'),
+    codeDir: (spec) => unpacked(spec),
     prewarm: config.FAAS_PREWARM,
+    prewarmByRuntime: dividePrewarm(
+      config.FAAS_PREWARM,
+      specs.map((s) => s.runtime),
+    ),
     hostCap: config.FAAS_MAX_CONTAINERS ?? defaultHostCap(),
     genericLimits: { memoryBytes: 128 * 1024 * 1024, cpu: 1, pids: 128 },
     region: config.S3_REGION,
@@ -140,4 +170,41 @@ export async function startWorkers(
   autoscaler.start();
   closers.push(async () => autoscaler.stop());
   return { pool: p, driver, stop: async () => undefined };
+}
+
+/**
+ * Unpacks a version's stored code into `<root>/<hash>` once (written aside, then renamed into
+ * place, so a process never sees half a folder) and returns that folder.
+ */
+async function unpackCode(
+  ctx: RoleContext,
+  runtimes: Runtimes,
+  spec: FunctionSpec,
+  root: string,
+): Promise<string> {
+  const hash = spec.codeHash;
+  if (!hash) throw new Error(`function ${spec.name} has no deployed code`);
+  const dir = join(root, hash);
+  if (
+    await stat(dir).then(
+      () => true,
+      () => false,
+    )
+  )
+    return dir;
+  const bytes = await ctx.code.get(hash);
+  const aside = join(root, `.${hash}.${randomBytes(4).toString('hex')}`);
+  await mkdir(aside, { recursive: true, mode: 0o755 });
+  try {
+    await runtimes.unpack(spec.runtime, bytes, aside);
+    await rename(aside, dir).catch(async (err: NodeJS.ErrnoException) => {
+      // Another process unpacked the same code first: theirs is the same.
+      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+      await rm(aside, { recursive: true, force: true });
+    });
+  } catch (err) {
+    await rm(aside, { recursive: true, force: true });
+    throw err;
+  }
+  return dir;
 }

@@ -1,10 +1,13 @@
 import Docker from 'dockerode';
-import { RUNTIME_BUNDLE_LABEL, runtimeBundleSha } from './image.js';
+import type { RuntimeName } from '../manifest/types.js';
+import { PYTHON_BOOTSTRAP, PYTHON_BOOTSTRAP_LABEL, RUNTIME_BUNDLE_LABEL, runtimeBundleSha } from './image.js';
 import type { ContainerDriver, ContainerLimits, ContainerSpec, ExitInfo } from './driver.js';
 import { UserError } from '../util/user-error.js';
 
 /** Where the runtime socket directory appears inside the container. */
 const SOCKET_MOUNT = '/run/faas';
+/** Where a container's code folder appears (LAMBDA_TASK_ROOT). */
+const TASK_MOUNT = '/var/task';
 /** Open files per container process. */
 const NOFILE = 4096;
 
@@ -61,7 +64,10 @@ export class DockerDriver implements ContainerDriver {
         Init: true,
         Ulimits: [{ Name: 'nofile', Soft: NOFILE, Hard: NOFILE }],
         Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${spec.tmpfsBytes},mode=1777` },
-        Binds: [`${spec.socketDir}:${SOCKET_MOUNT}:ro`],
+        Binds: [
+          `${spec.socketDir}:${SOCKET_MOUNT}:ro`,
+          ...(spec.taskDir ? [`${spec.taskDir}:${TASK_MOUNT}:ro`] : []),
+        ],
         LogConfig: { Type: 'json-file', Config: { 'max-size': String(spec.logMaxBytes), 'max-file': '1' } },
         IpcMode: 'private',
         RestartPolicy: { Name: 'no' },
@@ -125,23 +131,26 @@ export class DockerDriver implements ContainerDriver {
 
   /**
    * The runtime image built for this platform's runtime bundle (scripts/build-runtime-image.sh
-   * labels it with the bundle's hash), or the configured override.
+   * labels it with the bundle's hash), or the configured override. For python3.11, the image
+   * scripts/build-python-image.sh built for this build's bootstrap.py.
    */
-  async runtimeImage(override?: string): Promise<string> {
+  async runtimeImage(override?: string, runtime: RuntimeName = 'node20'): Promise<string> {
     if (override) {
       await this.docker
         .getImage(override)
         .inspect()
         .catch(() => {
           throw new UserError(
-            `runtime image ${override} (FAAS_RUNTIME_IMAGE) does not exist on this Docker engine`,
-            'build or load it there, or unset FAAS_RUNTIME_IMAGE',
+            `runtime image ${override} (${runtime === 'node20' ? 'FAAS_RUNTIME_IMAGE' : 'FAAS_PYTHON_IMAGE'}) does not exist on this Docker engine`,
+            `build or load it there, or unset ${runtime === 'node20' ? 'FAAS_RUNTIME_IMAGE' : 'FAAS_PYTHON_IMAGE'}`,
           );
         });
       return override;
     }
-    const sha = await runtimeBundleSha();
-    const images = await this.docker.listImages({ filters: { label: [`${RUNTIME_BUNDLE_LABEL}=${sha}`] } });
+    const python = runtime === 'python3.11';
+    const sha = await runtimeBundleSha(python ? PYTHON_BOOTSTRAP : undefined);
+    const label = python ? PYTHON_BOOTSTRAP_LABEL : RUNTIME_BUNDLE_LABEL;
+    const images = await this.docker.listImages({ filters: { label: [`${label}=${sha}`] } });
     // Newest first: an image rebuilt for other inputs (the SDK's versions) with the same bundle wins.
     images.sort((a, b) => b.Created - a.Created);
     // The image must carry the tag it was built under: an image derived from it (docker commit)
@@ -151,7 +160,7 @@ export class DockerDriver implements ContainerDriver {
       .find((t) => t !== undefined && images.some((i) => i.RepoTags?.includes(t)));
     if (!tag) {
       throw new UserError(
-        'no runtime image matches this build',
+        `no ${runtime} runtime image matches this build`,
         'run `npm run services:up` (or `npm run runtime:image`)',
       );
     }

@@ -23,6 +23,8 @@ export interface ContainerSpec {
   limits: ContainerLimits;
   /** Host directory holding the runtime socket; mounted read-only at /run/faas. */
   socketDir: string;
+  /** Host directory mounted read-only at /var/task (exec allowed): the function's code, once given one. */
+  taskDir?: string;
   env: Record<string, string>;
   /** 'none' (default) or 'outbound' (a bridge network that the operator provides). */
   network: 'none' | 'outbound';

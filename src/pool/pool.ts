@@ -1,8 +1,10 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FunctionSpec } from '../manifest/types.js';
+import type { FunctionSpec, RuntimeName } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
-import type { WireError } from '../runtime/protocol.js';
+import { CONTAINER_TASK_DIR, type InitMessage, type WireError } from '../runtime/protocol.js';
+import { CODE_DELIVERY } from '../runtimes/delivery.js';
+import { linkTree } from '../util/link-tree.js';
 import type { StorageGateway } from '../storage/gateway.js';
 import type { S3Proxy } from '../storage/s3-proxy/proxy.js';
 import { RuntimeChannel } from './channel.js';
@@ -41,8 +43,17 @@ export interface PoolOptions {
   logger: Logger;
   /** The bundled code of a function, for loading it into a container. */
   code: (spec: FunctionSpec) => Promise<string>;
+  /**
+   * The host folder of a function's built code and dependencies, for runtimes whose code is a
+   * folder (python3.11): linked into the container's /var/task before `init`.
+   */
+  codeDir?: (spec: FunctionSpec) => Promise<string>;
+  /** Images of runtimes other than node20 (whose image is `image`). */
+  images?: Partial<Record<RuntimeName, string>>;
   /** Generic warm containers to keep ready for any function. */
   prewarm: number;
+  /** Generic warm containers per runtime; when unset, `prewarm` node20 ones. */
+  prewarmByRuntime?: Partial<Record<RuntimeName, number>>;
   /** Function containers on this host, all functions together. */
   hostCap: number;
   /** Limits of generic containers before they are given to a function. */
@@ -338,7 +349,9 @@ export class Pool {
   private async provide(spec: FunctionSpec): Promise<void> {
     // Generic containers have no network: a function that asks for one gets a container of its own.
     const generic =
-      spec.network === 'none' ? [...this.containers.values()].find((c) => c.state === 'generic') : undefined;
+      spec.network === 'none'
+        ? [...this.containers.values()].find((c) => c.state === 'generic' && c.runtime === spec.runtime)
+        : undefined;
     let c: PoolContainer;
     if (generic) {
       c = generic;
@@ -348,7 +361,7 @@ export class Pool {
       c.spec = spec;
       this.refillGeneric();
     } else {
-      c = this.newContainer(spec.name);
+      c = this.newContainer(spec.name, spec.runtime);
       c.spec = spec;
     }
     try {
@@ -358,14 +371,13 @@ export class Pool {
         await this.o.driver.update(c.id as string, this.limits(spec));
       }
       if (c.state !== 'loading') throw new Error(`container ${c.name} stopped while starting`);
-      const code = await this.o.code(spec);
       await (c.channel as RuntimeChannel).init(
         {
           functionName: spec.name,
           handler: spec.handler,
           version: spec.version === undefined ? '$LATEST' : String(spec.version),
           region: this.o.region ?? 'us-east-1',
-          code,
+          ...(await this.deliver(c, spec)),
           exportName: spec.exportName,
           env: spec.env,
           memoryMb: Math.round(spec.memoryBytes / 1048576),
@@ -406,12 +418,32 @@ export class Pool {
     this.o.onChange?.();
   }
 
-  private newContainer(fn: string | undefined): PoolContainer {
+  /**
+   * The code part of the init message: the bundle inline, or, for a runtime whose code is a
+   * folder, the built folder linked into the container's task folder (seen at /var/task).
+   */
+  private async deliver(
+    c: PoolContainer,
+    spec: FunctionSpec,
+  ): Promise<Pick<InitMessage, 'code' | 'taskDir'>> {
+    if (CODE_DELIVERY[spec.runtime] === 'inline') return { code: await this.o.code(spec) };
+    if (!this.o.codeDir) throw new Error(`this pool has no code folders for runtime ${spec.runtime}`);
+    await linkTree(await this.o.codeDir(spec), this.taskDir(c));
+    return { code: '', taskDir: CONTAINER_TASK_DIR };
+  }
+
+  /** The host folder a container sees at /var/task: empty until it is given a function. */
+  private taskDir(c: PoolContainer): string {
+    return join(this.o.stateDir, 'task', c.name);
+  }
+
+  private newContainer(fn: string | undefined, runtime: RuntimeName): PoolContainer {
     const name = `faas-${this.o.instance}-${fn ?? 'generic'}-${++this.seq}`.slice(0, 120);
     const c: PoolContainer = {
       name,
       state: 'starting',
       fn,
+      runtime,
       inFlight: 0,
       served: 0,
       prewarmed: false,
@@ -431,6 +463,7 @@ export class Pool {
   private async boot(c: PoolContainer, limits: ContainerLimits): Promise<void> {
     const dir = join(this.o.stateDir, 'run', c.name);
     await mkdir(dir, { recursive: true, mode: 0o755 });
+    await mkdir(this.taskDir(c), { recursive: true, mode: 0o755 });
     c.channel = await RuntimeChannel.listen(join(dir, 'host.sock'), this.o.storage, this.o.s3);
     c.channel.once('violation', (v: Violation, sample?: string) => this.onViolation(c, v, sample));
     c.channel.once('lost', () => {
@@ -458,7 +491,7 @@ export class Pool {
     const spec = c.spec ?? (c.fn ? this.specs.get(c.fn) : undefined);
     const started = this.startContainer(c, {
       name: c.name,
-      image: this.o.image,
+      image: c.runtime === 'node20' ? this.o.image : (this.o.images?.[c.runtime] ?? this.o.image),
       labels: {
         [LABEL_PLATFORM]: 'faas',
         [LABEL_INSTANCE]: this.o.instance,
@@ -467,6 +500,7 @@ export class Pool {
       },
       limits,
       socketDir: dir,
+      taskDir: this.taskDir(c),
       env: {},
       network: spec?.network ?? 'none',
       tmpfsBytes: 64 * 1024 * 1024,
@@ -495,15 +529,22 @@ export class Pool {
     return id;
   }
 
-  /** Keeps `prewarm` generic containers started or starting. */
+  /** Keeps each runtime's share of generic containers started or starting. */
   private refillGeneric(): void {
     if (this.closed) return;
+    const wanted = this.o.prewarmByRuntime ?? { node20: this.o.prewarm };
+    for (const [runtime, n] of Object.entries(wanted) as Array<[RuntimeName, number]>) {
+      this.refillGenericOf(runtime, n);
+    }
+  }
+
+  private refillGenericOf(runtime: RuntimeName, prewarm: number): void {
     const have = [...this.containers.values()].filter(
-      (c) => (c.state === 'generic' || c.state === 'starting') && c.fn === undefined,
+      (c) => (c.state === 'generic' || c.state === 'starting') && c.fn === undefined && c.runtime === runtime,
     ).length;
     const room = this.o.hostCap - this.live().length;
-    for (let i = 0; i < Math.min(this.o.prewarm - have, room); i++) {
-      const c = this.newContainer(undefined);
+    for (let i = 0; i < Math.min(prewarm - have, room); i++) {
+      const c = this.newContainer(undefined, runtime);
       this.boot(c, this.o.genericLimits)
         .then(() => {
           this.o.onChange?.();
@@ -575,6 +616,7 @@ export class Pool {
     }
     await c.channel?.close().catch(() => undefined);
     await rm(join(this.o.stateDir, 'run', c.name), { recursive: true, force: true }).catch(() => undefined);
+    await rm(this.taskDir(c), { recursive: true, force: true }).catch(() => undefined);
     transition(c, 'dead');
     this.containers.delete(c.name);
     this.o.onChange?.();

@@ -1,4 +1,4 @@
-import type { FunctionSpec } from '../manifest/types.js';
+import type { FunctionSpec, RuntimeName } from '../manifest/types.js';
 import type { RuntimeChannel } from './channel.js';
 import type { ExitInfo } from './driver.js';
 
@@ -28,6 +28,8 @@ export interface PoolContainer {
   fn?: string;
   /** The function's settings and version as loaded into it (a container serves one version). */
   spec?: FunctionSpec;
+  /** The runtime image it runs: a generic container becomes a function of this runtime only. */
+  runtime: RuntimeName;
   channel?: RuntimeChannel;
   inFlight: number;
   /** Invocations served so far: the first one is the cold one. */

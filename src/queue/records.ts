@@ -14,7 +14,7 @@ export interface InvocationRecord {
   version?: number;
   status: InvocationStatus;
   result?: unknown;
-  error?: { kind: WireError['kind']; message: string; name?: string };
+  error?: { kind: WireError['kind']; message: string; name?: string; stack?: string };
   logs: LogLine[];
   attempts: number;
   cold: boolean;

@@ -14,6 +14,11 @@ export const CONTAINER_SOCKET_DIR = '/run/faas';
 export const SOCKET_NAME = 'host.sock';
 /** Where the runtime writes the function's code inside the container (on its tmpfs). */
 export const CONTAINER_CODE_DIR = '/tmp/.faas-task';
+/**
+ * LAMBDA_TASK_ROOT: a read-only bind mount of a per-container host folder (without noexec, so
+ * native extensions load). For runtimes whose code is a folder, the host fills it before `init`.
+ */
+export const CONTAINER_TASK_DIR = '/var/task';
 
 /** Longest control line either side accepts; a longer one is a protocol violation. */
 export const MAX_LINE_BYTES = 8 * 1024 * 1024;
@@ -72,6 +77,11 @@ export interface InitMessage {
    * ever sees another function's files.
    */
   code: string;
+  /**
+   * Set for runtimes whose code is a folder (python3.11): the host has filled this folder
+   * (CONTAINER_TASK_DIR) with the function's code and dependencies; `code` is empty.
+   */
+  taskDir?: string;
   exportName: string;
   env: Record<string, string>;
   memoryMb: number;

@@ -143,6 +143,8 @@ export class FunctionWorker {
       kind: outcome.error.kind,
       name: outcome.error.name,
       message: outcome.error.message,
+      // The handler's own stack (a Python traceback): where a person starts looking.
+      ...(outcome.error.stack !== undefined && { stack: outcome.error.stack }),
     };
     const record: InvocationRecord = {
       id,

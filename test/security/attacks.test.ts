@@ -367,3 +367,152 @@ describe('hostile functions', () => {
     expect(await containers()).toEqual([]);
   }, 120_000);
 });
+
+/**
+ * The main attacks again, from Python (test/fixtures/functions/py-hostile): the same profile
+ * holds whatever the language, and /var/task, where a Python function's code and native
+ * dependencies live without noexec, cannot be written.
+ */
+describe('hostile Python functions', () => {
+  let platform: RunningPlatform;
+  const PY: Record<string, string> = {
+    'py-fork-bomb': 'memory: 1Gi\n    timeout: 60s',
+    'py-memory-bomb': 'memory: 64Mi',
+    'py-tmp-fill': 'memory: 256Mi',
+    'py-rootfs-write': '',
+    'py-infinite-loop': 'timeout: 2s\n    cpu: 0.5',
+    'py-snoop': 'timeout: 60s',
+    'py-network': 'timeout: 60s',
+    'py-privilege': '',
+  };
+
+  async function call(fn: string, event: Record<string, unknown> = {}): Promise<Reply> {
+    const res = await fetch(`${platform.url}/functions/${fn}/invoke`, {
+      method: 'POST',
+      body: JSON.stringify({ attack: fn, ...event }),
+    });
+    const body = (await res.json()) as Record<string, unknown>;
+    const error = res.status === 200 ? undefined : (body?.error as Reply['error']);
+    return { status: res.status, body, id: res.headers.get('x-faas-invocation-id') ?? '', error };
+  }
+
+  beforeAll(async () => {
+    (await requireRedis()).disconnect();
+    (await requireMinio()).destroy();
+    await requireDocker();
+    const fns = Object.entries(PY).map(
+      ([name, extra]) =>
+        `  ${name}:\n    handler: py-hostile/app.handler\n    runtime: python3.11\n    retry: { attempts: 1 }\n${extra ? `    ${extra}\n` : ''}`,
+    );
+    platform = await startPlatformProcess(
+      `version: 1\nfunctions:\n  py-echo:\n    handler: py-echo/app.handler\n    runtime: python3.11\n${fns.join('')}`,
+      ['py-hostile', 'py-echo'],
+      { SECURITY_TEST_CANARY: ENV_CANARY },
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    expect(await platform?.stop()).toBe(0);
+  }, 120_000);
+
+  it('fork bomb: the pids limit stops it (EAGAIN)', async () => {
+    const r = await call('py-fork-bomb');
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body).toMatchObject({ error: 'EAGAIN' });
+    expect(r.body.spawned).toBeLessThan(128);
+  }, 90_000);
+
+  it("memory bomb: killed at the function's memory limit (kind oom)", async () => {
+    const r = await call('py-memory-bomb');
+    expect(r.status).toBe(502);
+    expect(r.error?.kind).toBe('oom');
+  });
+
+  it('filling /tmp stops at its size (ENOSPC); /tmp is noexec', async () => {
+    const r = await call('py-tmp-fill');
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body).toMatchObject({ error: 'ENOSPC', mount: expect.stringMatching(/\bnoexec\b/) });
+  });
+
+  it('writing the root, /var/task, the socket mount or /proc/sys fails (EROFS)', async () => {
+    const r = await call('py-rootfs-write');
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body).toEqual({
+      '/evil': 'EROFS',
+      '/etc/passwd': expect.stringMatching(/^(EROFS|EACCES)$/),
+      '/opt/faas/bootstrap.py': 'EROFS',
+      '/usr/local/bin/python3.11 (unlink)': 'EROFS',
+      '/var/task/app.py': 'EROFS',
+      '/var/task/new.py': 'EROFS',
+      '/run/faas/evil': 'EROFS',
+      '/proc/sys/kernel/core_pattern': 'EROFS',
+    });
+  });
+
+  it('an infinite loop is stopped at the timeout (kind timeout)', async () => {
+    const r = await call('py-infinite-loop');
+    expect(r.status).toBe(504);
+    expect(r.error?.kind).toBe('timeout');
+  });
+
+  it("another function's code is nowhere to be read", async () => {
+    await call('py-echo');
+    const other = 'def handler(event, context):\n    return {"echo"';
+    const own = 'hostile-fixture-canary-py-71c4e2';
+    const r = await call('py-snoop', { needles: [other, own] });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const out = r.body as { found: Record<string, string[]>; files: number };
+    expect(out.found[own]).toContain('/var/task/app.py');
+    expect(out.found[other]).toEqual([]);
+  }, 90_000);
+
+  it("cannot reach the host's services, Docker's socket or DNS", async () => {
+    const port = Number(new URL(platform.url).port);
+    const r = await call('py-network', { ports: [port], hostAddresses: hostAddresses() });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const out = r.body as {
+      tcp: Record<string, string>;
+      sockets: Record<string, string>;
+      dns: string;
+      interfaces: string[];
+    };
+    for (const [target, outcome] of Object.entries(out.tcp)) {
+      expect(outcome, target).toMatch(/^(ECONNREFUSED|ENETUNREACH|EHOSTUNREACH|EADDRNOTAVAIL)$/);
+    }
+    expect(out.sockets).toEqual({
+      '/var/run/docker.sock': 'ENOENT',
+      '/run/docker.sock': 'ENOENT',
+      '/run/containerd/containerd.sock': 'ENOENT',
+    });
+    expect(out.dns).toMatch(/^(EAI_AGAIN|ENOTFOUND)$/);
+    expect(out.interfaces).toEqual(['lo']);
+  }, 90_000);
+
+  it('cannot gain privileges, exec or load code from /tmp, or read the platform’s environment', async () => {
+    const r = await call('py-privilege', { platformPid: platform.pid, canary: ENV_CANARY });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const out = r.body as Record<string, unknown> & { status: Record<string, string>; envNames: string[] };
+    expect(out).toMatchObject({
+      setuid: 'EPERM',
+      setgid: 'EPERM',
+      setgroups: 'EPERM',
+      execTmp: 'EACCES',
+      killPlatform: 'ESRCH',
+      canaryInEnv: false,
+    });
+    const zero = '0000000000000000';
+    expect(out.status).toMatchObject({
+      CapInh: zero,
+      CapPrm: zero,
+      CapEff: zero,
+      CapBnd: zero,
+      CapAmb: zero,
+      NoNewPrivs: '1',
+      Seccomp: '2',
+    });
+    expect(out.status.Uid).toMatch(/^10001\s+10001\s+10001\s+10001$/);
+    expect(out.dlopenTmp).toMatch(/failed to map segment|operation not permitted/i);
+    expect((out.pid1 as string[])[0]).toMatch(/docker-init|tini/);
+    expect(out.envNames.filter((n) => /^(S3_|REDIS|FAAS_|SECURITY_TEST)/.test(n))).toEqual([]);
+  });
+});

@@ -85,12 +85,17 @@ function expectStrictProfile(info: Inspect, o: { memoryBytes: number; cpu: numbe
   expect(h.LogConfig?.Type, 'log driver').toBe('json-file');
   expect(h.LogConfig?.Config?.['max-size'], 'log size cap').toMatch(/^\d+[kmg]?$/i);
 
-  // The runtime socket's directory, read-only, is the only host path in the container.
-  expect(h.Binds ?? [], 'binds').toHaveLength(1);
-  expect(info.Mounts, 'mounts').toHaveLength(1);
-  const [mount] = info.Mounts;
-  expect(mount).toMatchObject({ Type: 'bind', Destination: '/run/faas', RW: false });
-  expect(mount?.Source.startsWith(`${o.stateDir}/`), `${mount?.Source} is under ${o.stateDir}`).toBe(true);
+  // The runtime socket's directory and the container's own code folder (/var/task), both
+  // read-only, are the only host paths in the container.
+  expect(h.Binds ?? [], 'binds').toHaveLength(2);
+  expect(info.Mounts, 'mounts').toHaveLength(2);
+  const mounts = [...info.Mounts].sort((a, b) => a.Destination.localeCompare(b.Destination));
+  expect(mounts[0]).toMatchObject({ Type: 'bind', Destination: '/run/faas', RW: false });
+  expect(mounts[1]).toMatchObject({ Type: 'bind', Destination: '/var/task', RW: false });
+  for (const mount of mounts) {
+    expect(mount.Source.startsWith(`${o.stateDir}/`), `${mount.Source} is under ${o.stateDir}`).toBe(true);
+    expect(mount.Source, 'a folder of this container only').toContain(info.Name.replace(/^\//, ''));
+  }
   for (const path of [...(h.Binds ?? []), ...info.Mounts.map((m) => m.Source)]) {
     expect(path, 'no Docker socket').not.toMatch(/docker\.sock|containerd/);
   }
@@ -119,89 +124,97 @@ describe('container profile', () => {
     ).toBe(true);
   });
 
-  describe('a container started for the function', () => {
-    let platform: RunningPlatform;
+  // The same profile whatever the language: each runtime's containers are checked.
+  describe.each([
+    { runtime: 'node20', fixture: 'echo', handler: 'echo/index.handler' },
+    { runtime: 'python3.11', fixture: 'py-echo', handler: 'py-echo/app.handler' },
+  ])('$runtime', ({ runtime, fixture, handler }) => {
+    describe('a container started for the function', () => {
+      let platform: RunningPlatform;
 
-    beforeAll(async () => {
-      platform = await startPlatformProcess(
-        `version: 1
+      beforeAll(async () => {
+        platform = await startPlatformProcess(
+          `version: 1
 functions:
   profiled:
-    handler: echo/index.handler
+    handler: ${handler}
+    runtime: ${runtime}
     memory: 192Mi
     cpu: 0.5
     retry: { attempts: 1 }
 `,
-        ['echo'],
-        { PROFILE_TEST_CANARY: CANARY },
-      );
-    }, 120_000);
+          [fixture],
+          { PROFILE_TEST_CANARY: CANARY },
+        );
+      }, 120_000);
 
-    afterAll(async () => {
-      const code = await platform?.stop();
-      expect(code).toBe(0);
-      if (platform) expect(await containersOf(docker, platform.instance)).toEqual([]);
-    }, 60_000);
+      afterAll(async () => {
+        const code = await platform?.stop();
+        expect(code).toBe(0);
+        if (platform) expect(await containersOf(docker, platform.instance)).toEqual([]);
+      }, 60_000);
 
-    it('has every item of the strict profile, with the manifest’s limits', async () => {
-      await invoke(platform, 'profiled');
-      const found = await containersOf(docker, platform.instance, 'profiled');
-      expect(found, 'one container for the function').toHaveLength(1);
-      expectStrictProfile(found[0] as Inspect, {
-        memoryBytes: 192 * MiB,
-        cpu: 0.5,
-        stateDir: join(platform.dir, 'state'),
+      it('has every item of the strict profile, with the manifest’s limits', async () => {
+        await invoke(platform, 'profiled');
+        const found = await containersOf(docker, platform.instance, 'profiled');
+        expect(found, 'one container for the function').toHaveLength(1);
+        expectStrictProfile(found[0] as Inspect, {
+          memoryBytes: 192 * MiB,
+          cpu: 0.5,
+          stateDir: join(platform.dir, 'state'),
+        });
       });
     });
-  });
 
-  describe('a pre-warmed generic container given to the function', () => {
-    let platform: RunningPlatform;
+    describe('a pre-warmed generic container given to the function', () => {
+      let platform: RunningPlatform;
 
-    beforeAll(async () => {
-      platform = await startPlatformProcess(
-        `version: 1
+      beforeAll(async () => {
+        platform = await startPlatformProcess(
+          `version: 1
 functions:
   warmed:
-    handler: echo/index.handler
+    handler: ${handler}
+    runtime: ${runtime}
     memory: 96Mi
     cpu: 0.25
     retry: { attempts: 1 }
 `,
-        ['echo'],
-        { FAAS_PREWARM: '1', PROFILE_TEST_CANARY: CANARY },
-      );
-    }, 120_000);
+          [fixture],
+          { FAAS_PREWARM: '1', PROFILE_TEST_CANARY: CANARY },
+        );
+      }, 120_000);
 
-    afterAll(async () => {
-      const code = await platform?.stop();
-      expect(code).toBe(0);
-      if (platform) expect(await containersOf(docker, platform.instance)).toEqual([]);
-    }, 60_000);
+      afterAll(async () => {
+        const code = await platform?.stop();
+        expect(code).toBe(0);
+        if (platform) expect(await containersOf(docker, platform.instance)).toEqual([]);
+      }, 60_000);
 
-    it('has the strict profile, and the function’s limits once it is assigned', async () => {
-      const stateDir = join(platform.dir, 'state');
-      // The generic container must be up before the call, so that the call is given it.
-      const generic = async () =>
-        (await containersOf(docker, platform.instance)).filter((c) => c.State.Running).length > 0;
-      for (let i = 0; i < 300 && !(await generic()); i++) await new Promise((r) => setTimeout(r, 100));
-      // Running is not yet connected: give its runtime a moment to say hello.
-      await new Promise((r) => setTimeout(r, 1500));
-      await invoke(platform, 'warmed');
-      const all = (await containersOf(docker, platform.instance)).filter((c) => c.State.Running);
-      const assigned = all.filter((c) => c.HostConfig.Memory === 96 * MiB);
-      expect(assigned, 'exactly one container carries the function’s memory limit').toHaveLength(1);
-      expect(assigned[0]?.Config.Labels['faas.pool'], 'the call was served by the generic container').toBe(
-        'generic',
-      );
-      expectStrictProfile(assigned[0] as Inspect, { memoryBytes: 96 * MiB, cpu: 0.25, stateDir });
-      for (const other of all.filter((c) => c !== assigned[0])) {
-        expectStrictProfile(other, {
-          memoryBytes: other.HostConfig.Memory ?? 0,
-          cpu: (other.HostConfig.NanoCpus ?? 0) / 1e9,
-          stateDir,
-        });
-      }
+      it('has the strict profile, and the function’s limits once it is assigned', async () => {
+        const stateDir = join(platform.dir, 'state');
+        // The generic container must be up before the call, so that the call is given it.
+        const generic = async () =>
+          (await containersOf(docker, platform.instance)).filter((c) => c.State.Running).length > 0;
+        for (let i = 0; i < 300 && !(await generic()); i++) await new Promise((r) => setTimeout(r, 100));
+        // Running is not yet connected: give its runtime a moment to say hello.
+        await new Promise((r) => setTimeout(r, 1500));
+        await invoke(platform, 'warmed');
+        const all = (await containersOf(docker, platform.instance)).filter((c) => c.State.Running);
+        const assigned = all.filter((c) => c.HostConfig.Memory === 96 * MiB);
+        expect(assigned, 'exactly one container carries the function’s memory limit').toHaveLength(1);
+        expect(assigned[0]?.Config.Labels['faas.pool'], 'the call was served by the generic container').toBe(
+          'generic',
+        );
+        expectStrictProfile(assigned[0] as Inspect, { memoryBytes: 96 * MiB, cpu: 0.25, stateDir });
+        for (const other of all.filter((c) => c !== assigned[0])) {
+          expectStrictProfile(other, {
+            memoryBytes: other.HostConfig.Memory ?? 0,
+            cpu: (other.HostConfig.NanoCpus ?? 0) / 1e9,
+            stateDir,
+          });
+        }
+      });
     });
   });
 });

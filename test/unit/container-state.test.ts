@@ -7,7 +7,16 @@ import {
 } from '../../src/pool/state.js';
 
 function container(state: ContainerState): PoolContainer {
-  return { name: 'c1', state, inFlight: 0, served: 0, prewarmed: false, createdAt: 0, lastUsed: 0 };
+  return {
+    name: 'c1',
+    state,
+    runtime: 'node20',
+    inFlight: 0,
+    served: 0,
+    prewarmed: false,
+    createdAt: 0,
+    lastUsed: 0,
+  };
 }
 
 const LEGAL: Array<[ContainerState, ContainerState]> = [

@@ -10,6 +10,9 @@ import { BundleError, Bundler } from '../../src/build/bundle.js';
 import { checkHandlers } from '../../src/build/check.js';
 import { ManifestError, type Problem } from '../../src/manifest/errors.js';
 import { loadManifest } from '../../src/manifest/load.js';
+import { Runtimes } from '../../src/runtimes/index.js';
+
+const runtimes = () => new Runtimes({ cacheDir: join(dir, 'cache') });
 
 let dir: string;
 
@@ -31,7 +34,7 @@ async function problemsOf(source: string, handler = 'hello/index.handler', ext =
   await put(`hello/index.${ext}`, source);
   await put('manifest.yaml', `version: 1\nfunctions:\n  hello:\n    handler: ${handler}\n`);
   try {
-    await checkHandlers(await loadManifest(join(dir, 'manifest.yaml')));
+    await checkHandlers(await loadManifest(join(dir, 'manifest.yaml')), runtimes());
   } catch (e) {
     if (e instanceof ManifestError) return e.problems;
     throw e;
@@ -97,7 +100,7 @@ describe('a handler that cannot run is refused at functions.<name>.handler, with
       'manifest.yaml',
       'version: 1\nfunctions:\n  a:\n    handler: a/index.handler\n  b:\n    handler: b/index.handler\n  c:\n    handler: c/index.handler\n',
     );
-    const error = await checkHandlers(await loadManifest(join(dir, 'manifest.yaml'))).catch(
+    const error = await checkHandlers(await loadManifest(join(dir, 'manifest.yaml')), runtimes()).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ManifestError);

@@ -59,20 +59,36 @@ export function describeDeploy(rows: DeployedRow[], before: Map<string, number>)
  * anything is wrong), uploads the bundles the store lacks, and deploys through the API.
  */
 async function deploy(cmd: Command, o: { prune?: boolean }): Promise<void> {
-  const [{ Bundler }, { checkHandlers }, { loadManifest }, { bundleManifest, whoDeploys }, { codeHash }] =
-    await Promise.all([
-      import('../../build/bundle.js'),
-      import('../../build/check.js'),
-      import('../../manifest/load.js'),
-      import('../../deploy/deployer.js'),
-      import('../../deploy/code-store.js'),
-    ]);
+  const [
+    { Bundler },
+    { Runtimes },
+    { loadConfig },
+    { checkHandlers },
+    { loadManifest },
+    { bundleManifest, whoDeploys },
+    { codeHash },
+  ] = await Promise.all([
+    import('../../build/bundle.js'),
+    import('../../runtimes/index.js'),
+    import('../../config/index.js'),
+    import('../../build/check.js'),
+    import('../../manifest/load.js'),
+    import('../../deploy/deployer.js'),
+    import('../../deploy/code-store.js'),
+  ]);
   const client = ApiClient.fromEnv(process.env);
   const file = manifestPath(cmd, process.env);
   const manifest = await loadManifest(file);
-  const bundler = new Bundler(manifest.dir);
-  await checkHandlers(manifest, bundler);
-  const bundles = await bundleManifest(manifest, bundler, (done, total, name) =>
+  // Python dependencies are installed for the containers' platform, cached under FAAS_CACHE_DIR.
+  const config = loadConfig(process.env);
+  const runtimes = new Runtimes({
+    cacheDir: config.cacheDir,
+    python: config.FAAS_PYTHON,
+    bundler: new Bundler(manifest.dir),
+  });
+  progress('building');
+  await checkHandlers(manifest, runtimes);
+  const bundles = await bundleManifest(manifest, runtimes, (done, total, name) =>
     progress(`bundling ${done}/${total} ${name}`),
   );
   const code: Record<string, string> = {};

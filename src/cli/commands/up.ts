@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { exitOnUnexpected } from '../fatal.js';
 import { manifestPath } from '../manifest-path.js';
 import type { Platform, Roles } from '../../platform/index.js';
+import type { Runtimes } from '../../runtimes/index.js';
 
 interface UpOptions {
   /** `--manifest FILE`, or false for `--no-manifest`. */
@@ -22,25 +23,35 @@ const WATCH_SETTLE_MS = 150;
  */
 async function run(cmd: Command, roles: Roles, o: UpOptions, deploys: boolean): Promise<void> {
   // Loaded here so that the other verbs (ls, invoke, ...) start without the platform's modules.
-  const [{ Bundler }, { checkHandlers }, { configWarnings, loadConfig }, { loadManifest }, { createLogger }] =
-    await Promise.all([
-      import('../../build/bundle.js'),
-      import('../../build/check.js'),
-      import('../../config/index.js'),
-      import('../../manifest/load.js'),
-      import('../../observability/logger.js'),
-    ]);
+  const [
+    { Bundler },
+    { Runtimes },
+    { checkHandlers },
+    { configWarnings, loadConfig },
+    { loadManifest },
+    { createLogger },
+  ] = await Promise.all([
+    import('../../build/bundle.js'),
+    import('../../runtimes/index.js'),
+    import('../../build/check.js'),
+    import('../../config/index.js'),
+    import('../../manifest/load.js'),
+    import('../../observability/logger.js'),
+  ]);
   const config = loadConfig(process.env);
   const logger = createLogger(config.FAAS_LOG_LEVEL);
   for (const w of configWarnings(config)) logger.warn(w);
   const file = deploys ? manifestPath(cmd, process.env) : undefined;
   const manifest = file ? await loadManifest(file) : undefined;
-  const bundler = new Bundler(manifest?.dir);
-  if (manifest) await checkHandlers(manifest, bundler);
+  // Bundles name sources relative to the manifest's folder: the same code is the same bundle.
+  const runtimesFor = (dir?: string) =>
+    new Runtimes({ cacheDir: config.cacheDir, python: config.FAAS_PYTHON, bundler: new Bundler(dir) });
+  const runtimes = runtimesFor(manifest?.dir);
+  if (manifest) await checkHandlers(manifest, runtimes);
   const { startPlatform } = await import('../../platform/index.js');
-  const platform = await startPlatform(config, manifest, logger, roles, process.env, bundler);
+  const platform = await startPlatform(config, manifest, logger, roles, process.env, runtimes);
   exitOnUnexpected(logger, () => platform.stop());
-  const stopWatching = o.watch && file ? watchAndDeploy(platform, file) : undefined;
+  const stopWatching = o.watch && file ? watchAndDeploy(platform, file, runtimesFor) : undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -64,7 +75,11 @@ async function run(cmd: Command, roles: Roles, o: UpOptions, deploys: boolean): 
  * printing the new versions or the exact error; a broken save changes nothing, so the last good
  * version keeps serving.
  */
-function watchAndDeploy(platform: Platform, file: string): () => void {
+function watchAndDeploy(
+  platform: Platform,
+  file: string,
+  runtimesFor: (dir: string) => Runtimes,
+): () => void {
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let again = false;
@@ -77,7 +92,7 @@ function watchAndDeploy(platform: Platform, file: string): () => void {
     try {
       do {
         again = false;
-        await deployOnce(platform, file);
+        await deployOnce(platform, file, runtimesFor);
       } while (again);
     } finally {
       running = false;
@@ -98,9 +113,12 @@ function watchAndDeploy(platform: Platform, file: string): () => void {
 }
 
 /** One `--watch` deploy: validated and bundled afresh; the outcome printed in one or more lines. */
-async function deployOnce(platform: Platform, file: string): Promise<void> {
-  const [{ Bundler }, { checkHandlers }, { loadManifest }, { describeError }] = await Promise.all([
-    import('../../build/bundle.js'),
+async function deployOnce(
+  platform: Platform,
+  file: string,
+  runtimesFor: (dir: string) => Runtimes,
+): Promise<void> {
+  const [{ checkHandlers }, { loadManifest }, { describeError }] = await Promise.all([
     import('../../build/check.js'),
     import('../../manifest/load.js'),
     import('../report.js'),
@@ -108,9 +126,9 @@ async function deployOnce(platform: Platform, file: string): Promise<void> {
   try {
     const manifest = await loadManifest(file);
     // A new bundler each round: a save may change any file a handler imports.
-    const bundler = new Bundler(manifest.dir);
-    await checkHandlers(manifest, bundler);
-    const results = await platform.deploy(manifest, bundler);
+    const runtimes = runtimesFor(manifest.dir);
+    await checkHandlers(manifest, runtimes);
+    const results = await platform.deploy(manifest, runtimes);
     const changed = results.filter((r) => r.action !== 'unchanged');
     if (changed.length === 0) console.log('deploy: nothing changed');
     for (const r of changed)

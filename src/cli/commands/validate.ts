@@ -16,13 +16,19 @@ export function validateCommand(program: Command): void {
     .action(async (file: string | undefined, _options: unknown, cmd: Command) => {
       const path = manifestPath(cmd, process.env, file);
       // Loaded here so that the other verbs start without the manifest's schema and esbuild.
-      const [{ loadManifest }, { checkHandlers }] = await Promise.all([
+      const [{ loadManifest }, { checkHandlers }, { Runtimes }, { loadConfig }] = await Promise.all([
         import('../../manifest/load.js'),
         import('../../build/check.js'),
+        import('../../runtimes/index.js'),
+        import('../../config/index.js'),
       ]);
+      const config = loadConfig(process.env);
       try {
         const manifest = await loadManifest(path);
-        await checkHandlers(manifest);
+        await checkHandlers(
+          manifest,
+          new Runtimes({ cacheDir: config.cacheDir, python: config.FAAS_PYTHON }),
+        );
         const names = Object.keys(manifest.functions);
         const count = `${names.length} function${names.length === 1 ? '' : 's'}`;
         console.log(`✓ ${path}: ${count}${names.length > 0 ? ` (${names.join(', ')})` : ''}`);

@@ -44,8 +44,10 @@ export function httpResult(
     );
   }
   if (record.status !== 'succeeded') {
+    // The stack stays in the record: a webhook's caller is not told where the code failed.
+    const error = record.error && { ...record.error, stack: undefined };
     return Response.json(
-      { id, error: record.error },
+      { id, error },
       { status: record.error?.kind === 'timeout' ? 504 : 502, headers: base },
     );
   }
