@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parseTrustedProxies } from '../http/client-address.js';
 import { DURATION_PATTERN, parseDuration } from '../util/duration.js';
 import { UserError } from '../util/user-error.js';
 
@@ -86,6 +87,25 @@ export const configSchema = z.object({
   FAAS_KEEPALIVE_TIMEOUT: duration.default('65s'),
   /** Connections one source address may hold open at once; more are refused as they connect. */
   FAAS_MAX_CONNECTIONS_PER_SOURCE: wholeNumber.pipe(z.number().min(1)).default(256),
+  /**
+   * Reverse proxies (addresses and CIDR networks, comma-separated) whose `X-Forwarded-For` names
+   * the client: per-source rate limits, connection caps and webhook events' `sourceIp` then see
+   * the client, not the proxy. Default: none (the socket's peer is the client).
+   */
+  FAAS_TRUSTED_PROXIES: z
+    .string()
+    .refine(
+      (text) => {
+        try {
+          parseTrustedProxies(text);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'addresses or CIDR networks separated by commas, such as 127.0.0.1, 10.0.0.0/8' },
+    )
+    .optional(),
   /** A second bearer token that reads /metrics only (FAAS_API_TOKEN reads it too). */
   FAAS_METRICS_TOKEN: z
     .string()
