@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -209,6 +210,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   return { ...c, stateDir, apiHost };
+}
+
+/**
+ * The cluster label of this platform's containers: `FAAS_CLUSTER` and a short hash of the Redis
+ * it uses (the URL without credentials), so platforms on different Redis sharing one Docker
+ * engine never sweep each other's containers, even under the same cluster name.
+ * @example clusterLabel(config) // 'faas.3f2a9c01'
+ */
+export function clusterLabel(c: Pick<Config, 'FAAS_CLUSTER' | 'REDIS_URL'>): string {
+  const url = new URL(c.REDIS_URL);
+  const redis = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+  return `${c.FAAS_CLUSTER}.${createHash('sha256').update(redis).digest('hex').slice(0, 8)}`;
 }
 
 /** Warnings worth printing at start (not errors: the platform still runs). */

@@ -10,7 +10,7 @@ import type { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import type { HealthReport } from '../api/app.js';
 import { Bundler } from '../build/bundle.js';
-import type { Config } from '../config/index.js';
+import { clusterLabel, type Config } from '../config/index.js';
 import { CodeStore } from '../deploy/code-store.js';
 import { Deployer, deployManifest, whoDeploys, type DeployedFunction } from '../deploy/deployer.js';
 import { DeployState } from '../deploy/state.js';
@@ -141,6 +141,7 @@ export async function startPlatform(
       config,
       log,
       instance,
+      cluster: clusterLabel(config),
       redis,
       s3,
       code,

@@ -7,6 +7,8 @@ import type { StorageGateway } from '../storage/gateway.js';
 import type { S3Proxy } from '../storage/s3-proxy/proxy.js';
 import { RuntimeChannel } from './channel.js';
 import {
+  DEFAULT_CLUSTER,
+  LABEL_CLUSTER,
   LABEL_FUNCTION,
   LABEL_INSTANCE,
   LABEL_PLATFORM,
@@ -36,6 +38,11 @@ export interface PoolOptions {
   image: string;
   /** Names this platform process; every container carries it. */
   instance: string;
+  /**
+   * The cluster label every container carries; only reapers of the same cluster remove them.
+   * @defaultValue 'faas'
+   */
+  cluster?: string;
   /** Holds one socket directory per container. */
   stateDir: string;
   logger: Logger;
@@ -456,6 +463,7 @@ export class Pool {
       image: this.o.image,
       labels: {
         [LABEL_PLATFORM]: 'faas',
+        [LABEL_CLUSTER]: this.o.cluster ?? DEFAULT_CLUSTER,
         [LABEL_INSTANCE]: this.o.instance,
         [LABEL_FUNCTION]: c.fn ?? '',
         [LABEL_POOL]: c.fn ? 'function' : 'generic',
