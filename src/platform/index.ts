@@ -19,6 +19,7 @@ import type { Manifest } from '../manifest/types.js';
 import { HttpMetrics } from '../observability/http-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
+import { HostBeacon } from '../pool/hosts.js';
 import type { Pool } from '../pool/pool.js';
 import { readBacklog } from '../queue/backlog.js';
 import { countingEnqueue } from '../queue/counting.js';
@@ -156,8 +157,19 @@ export async function startPlatform(
     let driverPing: (() => Promise<unknown>) | undefined;
     if (roles.workers) {
       const workers = await startWorkers(ctx, closers);
-      pool = workers.pool;
+      const hostPool = workers.pool;
+      pool = hostPool;
       driverPing = () => workers.driver.ping();
+      // This host in `GET /status`: its capacity and containers, and whether it still beats.
+      const beacon = new HostBeacon(
+        redis,
+        config.FAAS_CLUSTER,
+        instance,
+        () => ({ capacity: hostPool.hostCap, containers: hostPool.snapshot().length }),
+        log,
+      );
+      await beacon.start();
+      closers.push(() => beacon.stop());
     }
     let listeners: ListenersRole | undefined;
     if (roles.listeners) listeners = await startListeners(ctx, closers);
