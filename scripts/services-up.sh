@@ -127,6 +127,15 @@ start_nats() {
   wait_for "nats" 30 nats_ok || die "nats did not start; see $dir/server.log"
 }
 
+# The HTTPS front door (README: Behind HTTPS): HAProxy from Debian, not started here (the front
+# door test starts its own on free ports), and a self-signed certificate for it in the state dir.
+install_proxy() {
+  command -v haproxy >/dev/null || apt_install haproxy
+  command -v openssl >/dev/null || apt_install openssl
+  bash scripts/proxy-cert.sh "$FAAS_STATE_DIR/proxy"
+  log "haproxy: $(haproxy -v 2>/dev/null | head -1 | cut -d' ' -f1-3); certificate $FAAS_STATE_DIR/proxy/cert.pem"
+}
+
 # The console's browser tests drive Debian's Chromium headless (playwright-core downloads nothing).
 install_browser() {
   if command -v chromium >/dev/null; then log "chromium: $(chromium --version 2>/dev/null | head -1)"; return; fi
@@ -135,6 +144,7 @@ install_browser() {
 
 start_docker
 install_browser
+install_proxy
 start_redis
 start_minio
 start_rabbitmq

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { ROUTES } from '../http/routes.js';
 import type { FunctionSpec } from '../manifest/types.js';
+import type { Host } from '../pool/hosts.js';
 import type { Backlog } from '../queue/backlog.js';
 import type { DeadLetters } from '../queue/dead-letters.js';
 import { HttpError } from './errors.js';
@@ -18,6 +19,8 @@ export interface AdminDeps {
   /** Containers per function and state, over every live platform instance. */
   pools: () => Promise<{ instances: number; byFunction: Record<string, PoolCounts>; warm: number }>;
   deadLetters: DeadLetters;
+  /** The cluster's worker hosts, live and recently down (absent: an empty list). */
+  hosts?: () => Promise<Host[]>;
   /** How bucket events reach this process, per bucket where it listens (null without bucket triggers). */
   bucketEvents?: () => unknown;
   /** Each queue trigger's consumer in this process (null where listeners do not run). */
@@ -25,13 +28,13 @@ export interface AdminDeps {
 }
 
 /**
- * The admin routes: `GET /status` (backlog and pools per function) and the dead-letter set
+ * The admin routes: `GET /status` (worker hosts, backlog and pools per function) and the dead-letter set
  * (`GET /dlq`, `GET /dlq/:id`, `POST /dlq/:id/retry`, `POST /dlq/retry?function=F`).
  * The caller mounts them behind the bearer token.
  */
 export function adminRoutes(app: Hono, d: AdminDeps): void {
   app.get(ROUTES.status, async (c) => {
-    const pools = await d.pools();
+    const [pools, hosts] = await Promise.all([d.pools(), d.hosts?.() ?? []]);
     const functions = await Promise.all(
       Object.values(d.functions).map(async (f) => ({
         name: f.name,
@@ -43,6 +46,7 @@ export function adminRoutes(app: Hono, d: AdminDeps): void {
     return c.json({
       instances: pools.instances,
       warm: pools.warm,
+      hosts,
       functions,
       bucketEvents: d.bucketEvents?.() ?? null,
       queueTriggers: d.queueTriggers?.() ?? null,

@@ -1,5 +1,5 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
+import { clientOf } from '../http/client-address.js';
 import { HttpError } from './errors.js';
 
 /**
@@ -37,17 +37,8 @@ export class TokenBucket {
   }
 }
 
-/** The client's address, or `unknown` when the server does not say (in-memory requests). */
-function source(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 /**
- * Limits requests per source address; over the limit answers 429 with Retry-After.
+ * Limits requests per source address (the client's, behind a trusted proxy); over the limit answers 429 with Retry-After.
  * @example app.use('/hooks/*', rateLimit({ ratePerSec: 500, burst: 1000 }));
  */
 export function rateLimit(o: { ratePerSec: number; burst: number; now?: () => number }): MiddlewareHandler {
@@ -55,7 +46,7 @@ export function rateLimit(o: { ratePerSec: number; burst: number; now?: () => nu
   const now = o.now ?? Date.now;
   return async (c, next) => {
     const t = now();
-    const key = source(c);
+    const key = clientOf(c);
     let b = buckets.get(key);
     if (!b) {
       // Forget sources that have been quiet long enough to refill; bounds memory under many sources.

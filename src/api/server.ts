@@ -1,7 +1,13 @@
 import { getRequestListener } from '@hono/node-server';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config/index.js';
+import {
+  clientAddress,
+  parseTrustedProxies,
+  rememberClient,
+  type TrustedProxies,
+} from '../http/client-address.js';
 import type { HttpMetrics } from '../observability/http-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { parseDuration } from '../util/duration.js';
@@ -15,8 +21,13 @@ export interface ServerLimits {
   requestTimeoutMs: number;
   /** How long an idle keep-alive connection stays open (`keepAliveTimeout`). */
   keepAliveTimeoutMs: number;
-  /** Connections one source address may hold open; further ones are destroyed as they connect. */
+  /**
+   * Connections one source address may hold open; further ones are destroyed as they connect.
+   * Behind a trusted proxy: requests one client may have in progress at once (429 beyond).
+   */
   maxConnectionsPerSource: number;
+  /** Peers whose `X-Forwarded-For` names the client (FAAS_TRUSTED_PROXIES); none by default. */
+  trustedProxies?: TrustedProxies;
 }
 
 /** The server's limits as configured (see README: FAAS_HEADERS_TIMEOUT and the rest). */
@@ -26,6 +37,7 @@ export function serverLimits(config: Config): ServerLimits {
     requestTimeoutMs: parseDuration(config.FAAS_REQUEST_TIMEOUT),
     keepAliveTimeoutMs: parseDuration(config.FAAS_KEEPALIVE_TIMEOUT),
     maxConnectionsPerSource: config.FAAS_MAX_CONNECTIONS_PER_SOURCE,
+    trustedProxies: parseTrustedProxies(config.FAAS_TRUSTED_PROXIES ?? ''),
   };
 }
 
@@ -67,20 +79,55 @@ export async function startServer(
 ): Promise<RunningServer> {
   const { limits, metrics } = options;
   const log = options.logger.child({ component: 'http' });
+  const trusted = limits.trustedProxies ?? parseTrustedProxies('');
+  const listener = getRequestListener(app.fetch, { hostname: options.hostname });
+  // A proxy's connections carry many clients, pooled: its clients are capped per request, by the
+  // address X-Forwarded-For gives, where a client's own connections are capped as they connect.
+  const viaProxy = new ConnectionCap(limits.maxConnectionsPerSource);
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const peer = req.socket.remoteAddress ?? 'unknown';
+    if (!trusted.has(peer)) {
+      void listener(req, res);
+      return;
+    }
+    const hops = req.headers['x-forwarded-for'];
+    const client = clientAddress(peer, Array.isArray(hops) ? hops.join(',') : hops, trusted);
+    rememberClient(req, client);
+    const { admitted, first } = viaProxy.admit(client);
+    if (!admitted) {
+      metrics?.refused.inc({ reason: 'per_source' });
+      if (first)
+        log.warn({ source: client, cap: viaProxy.perSource }, 'client is at its request cap: refusing more');
+      const body = JSON.stringify({
+        error: {
+          code: 'too_many_requests',
+          message: `more than ${viaProxy.perSource} requests in progress from ${client}`,
+        },
+      });
+      res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '1' }).end(body);
+      return;
+    }
+    res.once('close', () => viaProxy.release(client));
+    void listener(req, res);
+  };
   const server: Server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: checkingInterval(limits),
     },
-    getRequestListener(app.fetch, { hostname: options.hostname }),
+    handle,
   );
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
 
   const cap = new ConnectionCap(limits.maxConnectionsPerSource);
   server.on('connection', (socket: Socket) => {
-    // The socket's peer: behind a proxy, every client shares the proxy's address.
     const source = socket.remoteAddress ?? 'unknown';
+    if (trusted.has(source)) {
+      metrics?.open.inc();
+      socket.once('close', () => metrics?.open.dec());
+      return;
+    }
     const { admitted, first } = cap.admit(source);
     if (!admitted) {
       metrics?.refused.inc({ reason: 'per_source' });

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parseTrustedProxies } from '../http/client-address.js';
 import { DURATION_PATTERN, parseDuration } from '../util/duration.js';
 import { UserError } from '../util/user-error.js';
 
@@ -92,6 +94,25 @@ export const configSchema = z.object({
   FAAS_KEEPALIVE_TIMEOUT: duration.default('65s'),
   /** Connections one source address may hold open at once; more are refused as they connect. */
   FAAS_MAX_CONNECTIONS_PER_SOURCE: wholeNumber.pipe(z.number().min(1)).default(256),
+  /**
+   * Reverse proxies (addresses and CIDR networks, comma-separated) whose `X-Forwarded-For` names
+   * the client: per-source rate limits, connection caps and webhook events' `sourceIp` then see
+   * the client, not the proxy. Default: none (the socket's peer is the client).
+   */
+  FAAS_TRUSTED_PROXIES: z
+    .string()
+    .refine(
+      (text) => {
+        try {
+          parseTrustedProxies(text);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'addresses or CIDR networks separated by commas, such as 127.0.0.1, 10.0.0.0/8' },
+    )
+    .optional(),
   /** A second bearer token that reads /metrics only (FAAS_API_TOKEN reads it too). */
   FAAS_METRICS_TOKEN: z
     .string()
@@ -197,6 +218,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   return { ...c, stateDir, cacheDir, apiHost };
+}
+
+/**
+ * The cluster label of this platform's containers: `FAAS_CLUSTER` and a short hash of the Redis
+ * it uses (the URL without credentials), so platforms on different Redis sharing one Docker
+ * engine never sweep each other's containers, even under the same cluster name.
+ * @example clusterLabel(config) // 'faas.3f2a9c01'
+ */
+export function clusterLabel(c: Pick<Config, 'FAAS_CLUSTER' | 'REDIS_URL'>): string {
+  const url = new URL(c.REDIS_URL);
+  const redis = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+  return `${c.FAAS_CLUSTER}.${createHash('sha256').update(redis).digest('hex').slice(0, 8)}`;
 }
 
 /** Warnings worth printing at start (not errors: the platform still runs). */

@@ -7,6 +7,7 @@ import { serverLimits, startServer } from '../api/server.js';
 import type { Deployer } from '../deploy/deployer.js';
 import type { HttpMetrics } from '../observability/http-metrics.js';
 import { reportedState } from '../observability/metrics.js';
+import { readHosts } from '../pool/hosts.js';
 import { liveInstances } from '../pool/reaper.js';
 import { readBacklog } from '../queue/backlog.js';
 import { DeadLetters } from '../queue/dead-letters.js';
@@ -113,6 +114,7 @@ export async function startApi(
         functions: functions.record(),
         backlog: (fn) => readBacklog(ctx.producer.queue(fn), Date.now()),
         pools: () => poolsOfAllInstances(ctx.redis),
+        hosts: () => readHosts(ctx.redis, config.FAAS_CLUSTER),
         deadLetters,
         bucketEvents: () => o.listeners?.bucketEvents() ?? null,
         queueTriggers: () => o.listeners?.queueTriggers() ?? null,

@@ -10,7 +10,7 @@ import type { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import type { HealthReport } from '../api/app.js';
 import { Bundler } from '../build/bundle.js';
-import type { Config } from '../config/index.js';
+import { clusterLabel, type Config } from '../config/index.js';
 import { Runtimes } from '../runtimes/index.js';
 import { CodeStore } from '../deploy/code-store.js';
 import { Deployer, deployManifest, whoDeploys, type DeployedFunction } from '../deploy/deployer.js';
@@ -20,6 +20,7 @@ import type { Manifest } from '../manifest/types.js';
 import { HttpMetrics } from '../observability/http-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
+import { HostBeacon } from '../pool/hosts.js';
 import type { Pool } from '../pool/pool.js';
 import { readBacklog } from '../queue/backlog.js';
 import { countingEnqueue } from '../queue/counting.js';
@@ -148,6 +149,7 @@ export async function startPlatform(
       config,
       log,
       instance,
+      cluster: clusterLabel(config),
       redis,
       s3,
       code,
@@ -162,8 +164,19 @@ export async function startPlatform(
     let driverPing: (() => Promise<unknown>) | undefined;
     if (roles.workers) {
       const workers = await startWorkers(ctx, runtimes, closers);
-      pool = workers.pool;
+      const hostPool = workers.pool;
+      pool = hostPool;
       driverPing = () => workers.driver.ping();
+      // This host in `GET /status`: its capacity and containers, and whether it still beats.
+      const beacon = new HostBeacon(
+        redis,
+        config.FAAS_CLUSTER,
+        instance,
+        () => ({ capacity: hostPool.hostCap, containers: hostPool.snapshot().length }),
+        log,
+      );
+      await beacon.start();
+      closers.push(() => beacon.stop());
     }
     let listeners: ListenersRole | undefined;
     if (roles.listeners) listeners = await startListeners(ctx, closers);

@@ -21,6 +21,11 @@ export interface RoleContext {
   config: Config;
   log: Logger;
   instance: string;
+  /**
+   * The cluster label of this host's containers (`clusterLabel`): the pool labels them with it
+   * and the reaper sweeps only containers that carry it.
+   */
+  cluster: string;
   /** The workers' and records' connection (waits out a Redis restart). */
   redis: Redis;
   s3: S3Client;

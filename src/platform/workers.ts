@@ -42,10 +42,18 @@ export async function startWorkers(
   });
   // The reaper's heartbeat reports the pool, which needs the reaper started first.
   const ref: { pool?: Pool } = {};
-  const reaper = new Reaper(ctx.redis, driver, instance, log, () => ref.pool?.snapshot() ?? [], {
-    missedHeartbeat: () => metrics.missedHeartbeats.inc(),
-    failure: (op) => metrics.reaperFailures.inc({ op }),
-  });
+  const reaper = new Reaper(
+    ctx.redis,
+    driver,
+    instance,
+    log,
+    () => ref.pool?.snapshot() ?? [],
+    {
+      missedHeartbeat: () => metrics.missedHeartbeats.inc(),
+      failure: (op) => metrics.reaperFailures.inc({ op }),
+    },
+    ctx.cluster,
+  );
   await reaper.start();
   closers.push(() => reaper.stop());
   // Every current version's code, read now: a bundle missing from the store is reported at start.
@@ -92,6 +100,7 @@ export async function startWorkers(
       ? { 'python3.11': await driver.runtimeImage(config.FAAS_PYTHON_IMAGE, 'python3.11') }
       : {},
     instance,
+    cluster: ctx.cluster,
     stateDir: config.stateDir,
     logger: log,
     code: async (spec) => (await ctx.code.get(spec.codeHash ?? '')).toString('utf8'),

@@ -8,6 +8,13 @@ export const LABEL_PLATFORM = 'faas.platform';
 export const LABEL_INSTANCE = 'faas.instance';
 export const LABEL_FUNCTION = 'faas.function';
 export const LABEL_POOL = 'faas.pool';
+/**
+ * The cluster a container belongs to (see `clusterLabel` in config): a platform's reaper removes
+ * only its own cluster's containers, so platforms sharing one engine leave each other's alone.
+ */
+export const LABEL_CLUSTER = 'faas.cluster';
+/** The cluster label of containers started without one being named. */
+export const DEFAULT_CLUSTER = 'faas';
 
 export interface ContainerLimits {
   memoryBytes: number;

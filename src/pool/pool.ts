@@ -9,6 +9,8 @@ import type { StorageGateway } from '../storage/gateway.js';
 import type { S3Proxy } from '../storage/s3-proxy/proxy.js';
 import { RuntimeChannel } from './channel.js';
 import {
+  DEFAULT_CLUSTER,
+  LABEL_CLUSTER,
   LABEL_FUNCTION,
   LABEL_INSTANCE,
   LABEL_PLATFORM,
@@ -38,6 +40,11 @@ export interface PoolOptions {
   image: string;
   /** Names this platform process; every container carries it. */
   instance: string;
+  /**
+   * The cluster label every container carries; only reapers of the same cluster remove them.
+   * @defaultValue 'faas'
+   */
+  cluster?: string;
   /** Holds one socket directory per container. */
   stateDir: string;
   logger: Logger;
@@ -494,6 +501,7 @@ export class Pool {
       image: c.runtime === 'node20' ? this.o.image : (this.o.images?.[c.runtime] ?? this.o.image),
       labels: {
         [LABEL_PLATFORM]: 'faas',
+        [LABEL_CLUSTER]: this.o.cluster ?? DEFAULT_CLUSTER,
         [LABEL_INSTANCE]: this.o.instance,
         [LABEL_FUNCTION]: c.fn ?? '',
         [LABEL_POOL]: c.fn ? 'function' : 'generic',

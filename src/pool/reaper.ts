@@ -1,6 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
-import { LABEL_INSTANCE, LABEL_PLATFORM, type ContainerDriver } from './driver.js';
+import {
+  DEFAULT_CLUSTER,
+  LABEL_CLUSTER,
+  LABEL_INSTANCE,
+  LABEL_PLATFORM,
+  type ContainerDriver,
+} from './driver.js';
 
 const HEARTBEAT_TTL_S = 10;
 /** Beats often: the heartbeat also carries the pool snapshot `faas status` shows. */
@@ -24,7 +30,8 @@ export interface ReaperEvents {
 /**
  * Keeps this platform instance's heartbeat in Redis and removes containers whose instance has
  * none: what a platform left behind when it was killed (kill -9, power loss) is found by label
- * and removed by whichever platform starts or sweeps next.
+ * and removed by whichever platform of its cluster starts or sweeps next. Containers of another
+ * cluster are never touched: their instances beat in a Redis this one may not see.
  */
 export class Reaper {
   private timer?: NodeJS.Timeout;
@@ -41,13 +48,20 @@ export class Reaper {
     /** What this instance publishes with its heartbeat (its pool, for `faas status`). */
     private readonly snapshot: () => unknown = () => null,
     private readonly events: ReaperEvents = { missedHeartbeat: () => undefined, failure: () => undefined },
+    /** The cluster label of this platform's containers (the pool's `cluster`). */
+    private readonly cluster: string = DEFAULT_CLUSTER,
   ) {}
+
+  /** The labels of every container of this cluster. */
+  private get ours(): Record<string, string> {
+    return { [LABEL_PLATFORM]: 'faas', [LABEL_CLUSTER]: this.cluster };
+  }
 
   /** Beats once, sweeps once, then beats and sweeps every few seconds. */
   async start(): Promise<number> {
     // A process restarted under the same FAAS_INSTANCE inherits nothing: what an earlier process
     // of that name left is removed before this one's pool starts a container.
-    const own = await this.driver.list({ [LABEL_PLATFORM]: 'faas', [LABEL_INSTANCE]: this.instance });
+    const own = await this.driver.list({ ...this.ours, [LABEL_INSTANCE]: this.instance });
     await Promise.all(own.map((c) => this.remove(c.id)));
     await this.beat();
     const removed = own.length + (await this.sweep());
@@ -116,9 +130,9 @@ export class Reaper {
     }
   }
 
-  /** Removes containers of instances without a heartbeat; returns how many. */
+  /** Removes containers of this cluster's instances without a heartbeat; returns how many. */
   async sweep(): Promise<number> {
-    const found = await this.driver.list({ [LABEL_PLATFORM]: 'faas' });
+    const found = await this.driver.list(this.ours);
     const instances = [...new Set(found.map((c) => c.labels[LABEL_INSTANCE] ?? ''))].filter(
       (i) => i !== this.instance,
     );

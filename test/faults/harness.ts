@@ -6,6 +6,7 @@
  */
 export * from './lib/effect.js';
 export * from './lib/processes.js';
+export * from './lib/proxy.js';
 export * from './lib/scenario.js';
 export * from './lib/senders.js';
 export * from './lib/services.js';

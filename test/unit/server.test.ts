@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { startServer, type ServerLimits } from '../../src/api/server.js';
+import { clientOf, parseTrustedProxies } from '../../src/http/client-address.js';
 import { silentLogger } from '../../src/observability/logger.js';
 
 const LIMITS: ServerLimits = {
@@ -74,5 +75,67 @@ describe('startServer close()', () => {
       startServer(app, { port: first.port, hostname: '127.0.0.1', limits: LIMITS, logger: silentLogger }),
     ).rejects.toThrow(/EADDRINUSE/);
     await first.close();
+  });
+});
+
+describe('startServer behind a trusted proxy', () => {
+  function send(port: number, path: string, headers: Record<string, string>, localAddress = '127.0.0.1') {
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, headers, localAddress }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.once('error', reject);
+      req.end();
+    });
+  }
+
+  it('takes the client from X-Forwarded-For only when the peer is a trusted proxy', async () => {
+    const app = new Hono().get('/', (c) => c.text(clientOf(c)));
+    const server = await startServer(app, {
+      port: 0,
+      hostname: '127.0.0.1',
+      limits: { ...LIMITS, trustedProxies: parseTrustedProxies('127.0.0.1') },
+      logger: silentLogger,
+    });
+    try {
+      const xff = { 'X-Forwarded-For': '6.6.6.6, 198.51.100.7' };
+      expect((await send(server.port, '/', xff)).body).toBe('198.51.100.7');
+      // Another loopback address is not a trusted proxy: its X-Forwarded-For is its own claim.
+      expect((await send(server.port, '/', xff, '127.0.0.2')).body).toBe('127.0.0.2');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("caps each forwarded client's requests in progress, not the proxy's connections", async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const app = new Hono().get('/', async (c) => {
+      await held;
+      return c.text('ok');
+    });
+    const server = await startServer(app, {
+      port: 0,
+      hostname: '127.0.0.1',
+      limits: { ...LIMITS, maxConnectionsPerSource: 2, trustedProxies: parseTrustedProxies('127.0.0.1') },
+      logger: silentLogger,
+    });
+    try {
+      const a = { 'X-Forwarded-For': '198.51.100.1' };
+      const b = { 'X-Forwarded-For': '198.51.100.2' };
+      // Four connections from the proxy: more than the cap of 2, as a busy proxy's pool has.
+      const pending = [send(server.port, '/', a), send(server.port, '/', a), send(server.port, '/', b)];
+      await new Promise((r) => setTimeout(r, 200));
+      const third = await send(server.port, '/', a);
+      expect(third.status).toBe(429);
+      expect(third.body).toContain('198.51.100.1');
+      release();
+      expect((await Promise.all(pending)).map((r) => r.status)).toEqual([200, 200, 200]);
+      expect((await send(server.port, '/', a)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -5,6 +5,8 @@ import { ApiClient } from '../client.js';
 interface Status {
   instances: number;
   warm: number;
+  /** Absent from a platform older than the hosts list. */
+  hosts?: Array<{ id: string; capacity: number; containers: number; lastHeartbeat: number; up: boolean }>;
   functions: Array<{
     name: string;
     backlog: { waiting: number; active: number; delayed: number; oldestWaitMs: number };
@@ -24,7 +26,23 @@ function render(s: Status): string {
       `${String(c.busy).padStart(4)} ${String(c.draining).padStart(8)}  ${f.scale.min}-${f.scale.max}`
     );
   });
-  return [`${s.instances} platform instance(s), ${s.warm} pre-warmed container(s)`, head, ...rows].join('\n');
+  return [
+    `${s.instances} platform instance(s), ${s.warm} pre-warmed container(s)`,
+    ...renderHosts(s.hosts ?? [], Date.now()),
+    head,
+    ...rows,
+  ].join('\n');
+}
+
+/** One line per worker host; a host that stopped beating says since when. */
+export function renderHosts(hosts: NonNullable<Status['hosts']>, now: number): string[] {
+  if (hosts.length === 0) return [];
+  const head = `${'HOST'.padEnd(24)} ${'STATE'.padEnd(5)} ${'CONTAINERS'.padStart(10)} ${'CAPACITY'.padStart(8)}  LAST HEARTBEAT`;
+  const rows = hosts.map(
+    (h) =>
+      `${h.id.padEnd(24)} ${(h.up ? 'up' : 'DOWN').padEnd(5)} ${String(h.containers).padStart(10)} ${String(h.capacity).padStart(8)}  ${((now - h.lastHeartbeat) / 1000).toFixed(1)}s ago`,
+  );
+  return [head, ...rows, ''];
 }
 
 /** `faas status [--once]`: functions, backlog and pools, refreshed every second. */

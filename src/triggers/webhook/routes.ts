@@ -1,9 +1,9 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, Hono } from 'hono';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { limitBody } from '../../api/body-limit.js';
 import { HttpError } from '../../api/errors.js';
+import { clientOf } from '../../http/client-address.js';
 import type { FunctionSpec, WebhookTrigger } from '../../manifest/types.js';
 import type { Enqueue } from '../../queue/enqueue.js';
 import type { InvocationRecord } from '../../queue/records.js';
@@ -75,12 +75,9 @@ function webhookRequest(c: Context, t: WebhookTrigger, body: Buffer): WebhookReq
   const headers: Array<[string, string]> = [];
   if (raw) for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i] as string, raw[i + 1] as string]);
   else c.req.raw.headers.forEach((v, k) => headers.push([k, v]));
-  let sourceIp = '';
-  try {
-    sourceIp = getConnInfo(c).remote.address ?? '';
-  } catch {
-    // An in-memory request (tests) has no socket.
-  }
+  // The client's address (behind a trusted proxy, from X-Forwarded-For); none in memory (tests).
+  const client = clientOf(c);
+  const sourceIp = client === 'unknown' ? '' : client;
   return {
     method: c.req.method,
     path: url.pathname,
