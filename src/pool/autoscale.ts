@@ -39,6 +39,29 @@ export interface ScaleDecision {
   reason: string;
 }
 
+/** A function's queue as the policy reads it. */
+export interface QueueReading {
+  waiting: number;
+  active: number;
+  oldestWaitMs: number;
+}
+
+/**
+ * A function's backlog on this host: the queue's last reading (renewed every 200 ms while the
+ * function has something going on), or, before there is one, what the pool knows: invocations
+ * waiting for a slot or running here are jobs the queue counts as active. So a first call grows
+ * the pool at once, and a momentary queue for a slot between two readings does not (the reading
+ * decides: a pool would otherwise never shrink under a steady load it can serve).
+ * @example hostBacklog(undefined, { waiters: 3, inFlight: 1, oldestWaiterMs: 40 }) // { waiting: 0, active: 4, oldestWaitMs: 40 }
+ */
+export function hostBacklog(
+  observed: QueueReading | undefined,
+  local: { waiters: number; inFlight: number; oldestWaiterMs: number },
+): QueueReading {
+  if (observed) return { ...observed };
+  return { waiting: 0, active: local.waiters + local.inFlight, oldestWaitMs: local.oldestWaiterMs };
+}
+
 /** Containers the backlog asks for: (waiting + running) / concurrency, within [min, max]. */
 export function wantedContainers(
   i: Pick<ScaleInput, 'waiting' | 'active' | 'concurrency' | 'min' | 'max'>,

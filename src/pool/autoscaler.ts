@@ -1,7 +1,7 @@
 import type { FunctionSpec } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Backlog } from '../queue/backlog.js';
-import { decide, type ScaleDecision } from './autoscale.js';
+import type { ScaleDecision } from './autoscale.js';
 import type { Pool } from './pool.js';
 
 export interface AutoscalerOptions {
@@ -52,23 +52,12 @@ export class Autoscaler {
       const functions = this.o.functions();
       const backlogs = await Promise.all(functions.map((f) => this.o.backlog(f.name)));
       if (this.stopped) return;
-      const inputs = functions.map((f, i) => {
-        const b = backlogs[i] as Backlog;
-        return {
-          fn: f.name,
-          waiting: b.waiting,
-          active: b.active,
-          oldestWaitMs: b.oldestWaitMs,
-          concurrency: f.concurrency,
-          min: f.scale.min,
-          max: f.scale.max,
-          idleTimeoutMs: f.scale.idleTimeoutMs,
-          containers: this.o.pool.scaleView(f.name),
-        };
-      });
-      const decisions = decide(inputs, this.o.pool.hostCap, now);
-      decisions.forEach((d, i) => {
-        this.last.set(d.fn, { ...d, backlog: backlogs[i] as Backlog });
+      functions.forEach((f, i) => this.o.pool.observe(f.name, backlogs[i] as Backlog));
+      const decisions = this.o.pool.rescale(now);
+      const byFn = new Map(functions.map((f, i) => [f.name, backlogs[i] as Backlog]));
+      for (const d of decisions) {
+        const backlog = byFn.get(d.fn);
+        if (backlog) this.last.set(d.fn, { ...d, backlog });
         if (d.start > 0 || d.drain.length > 0) {
           this.log.info(
             {
@@ -82,9 +71,8 @@ export class Autoscaler {
             d.start > 0 ? 'scale up' : 'scale down',
           );
         }
-        this.o.pool.apply(d);
-        this.o.setConcurrency(d.fn, Math.max(1, this.o.pool.slots(d.fn)));
-      });
+      }
+      for (const f of functions) this.o.setConcurrency(f.name, Math.max(1, this.o.pool.slots(f.name)));
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'autoscaler round failed');
     } finally {

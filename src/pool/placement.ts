@@ -21,25 +21,3 @@ export function pickContainer<T extends SlotView>(ready: T[], concurrency: numbe
   }
   return best;
 }
-
-export interface GrowthInput {
-  /** Invocations waiting for a slot. */
-  waiting: number;
-  concurrency: number;
-  /** Containers of this function on their way up. */
-  starting: number;
-  /** Containers of this function that exist (starting, ready, draining). */
-  existing: number;
-  /** The function's scale.max. */
-  max: number;
-  /** Containers on this host, all functions, and the host's cap. */
-  hostTotal: number;
-  hostCap: number;
-}
-
-/** How many containers to start now so the waiting invocations get slots, within both caps. */
-export function containersToStart(i: GrowthInput): number {
-  const wanted = Math.ceil(i.waiting / i.concurrency) - i.starting;
-  const room = Math.min(i.max - i.existing, i.hostCap - i.hostTotal);
-  return Math.max(0, Math.min(wanted, room));
-}

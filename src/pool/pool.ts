@@ -19,8 +19,15 @@ import {
   type ContainerLimits,
   type ContainerSpec,
 } from './driver.js';
-import type { ScaleContainer, ScaleDecision } from './autoscale.js';
-import { containersToStart, pickContainer } from './placement.js';
+import {
+  decide,
+  hostBacklog,
+  type QueueReading,
+  type ScaleContainer,
+  type ScaleDecision,
+  type ScaleInput,
+} from './autoscale.js';
+import { pickContainer } from './placement.js';
 import { transition, type PoolContainer } from './state.js';
 import type { Violation, ViolationReason } from './violations.js';
 
@@ -93,6 +100,9 @@ interface Waiter {
 
 const PIDS_LIMIT = 128;
 
+/** A queue reading older than this no longer counts (the autoscaler renews them every 200 ms). */
+const STALE_READING_MS = 2000;
+
 function sameLimits(a: ContainerLimits, b: ContainerLimits): boolean {
   return a.memoryBytes === b.memoryBytes && a.cpu === b.cpu && a.pids === b.pids;
 }
@@ -108,8 +118,10 @@ export class Pool {
   private readonly specs = new Map<string, FunctionSpec>();
   private seq = 0;
   private closed = false;
-  /** The autoscaler's latest share per function: lease-driven starts stay within it. */
-  private readonly allowance = new Map<string, number>();
+  /** Each function's queue as last read (by the autoscaler), for the growth policy. */
+  private readonly observed = new Map<string, QueueReading & { at: number }>();
+  /** Functions removed: they keep no minimum, and only what they hold is finished. */
+  private readonly removed = new Set<string>();
   private readonly log: Logger;
   /** Engine starts in flight; close() waits for them, so that none outlives the pool. */
   private readonly starting = new Set<Promise<string>>();
@@ -131,6 +143,7 @@ export class Pool {
   register(spec: FunctionSpec): void {
     const before = this.specs.get(spec.name);
     this.specs.set(spec.name, spec);
+    this.removed.delete(spec.name);
     if (!before || before.version === spec.version || this.closed) return;
     // As many containers of the new version as the old one had serving, started now: the load
     // moves over as they come up (pre-warmed generic ones first), not one cold start at a time.
@@ -145,7 +158,8 @@ export class Pool {
    * waiting for a slot are still served (by containers started for them).
    */
   unregister(fn: string): void {
-    this.allowance.delete(fn);
+    this.removed.add(fn);
+    this.observed.delete(fn);
     this.retire(fn, () => true, 'removed');
   }
 
@@ -195,14 +209,62 @@ export class Pool {
     return n * (spec?.concurrency ?? 1);
   }
 
+  /** Records a function's queue as just read (the autoscaler's loop reads them). */
+  observe(fn: string, reading: QueueReading): void {
+    this.observed.set(fn, { ...reading, at: Date.now() });
+  }
+
   /**
-   * Carries out an autoscaler decision: starts containers in parallel, and drains the named ones
-   * (no new invocations; each stops once the ones it holds are done). Never interrupts an invocation.
+   * The one growth policy (autoscale.ts `decide`), run over every function with something going
+   * on here, and carried out: called by the autoscaler's loop after each reading, and by a lease
+   * that finds no free slot (so a burst grows the pool before the next reading). Returns the
+   * decisions, for the autoscaler's log.
    */
-  apply(d: ScaleDecision): void {
+  rescale(now = Date.now()): ScaleDecision[] {
+    if (this.closed) return [];
+    const inputs = this.scaleInputs(now);
+    const decisions = decide(inputs, this.o.hostCap, now);
+    for (const d of decisions) this.carryOut(d);
+    return decisions;
+  }
+
+  /** What `decide` is given: each function with containers, waiting invocations, a backlog or a minimum. */
+  private scaleInputs(now: number): ScaleInput[] {
+    const inputs: ScaleInput[] = [];
+    for (const [fn, spec] of this.specs) {
+      const removed = this.removed.has(fn);
+      const q = this.waiters.get(fn) ?? [];
+      // A reading the loop has not renewed (the function went quiet and is no longer read) is stale.
+      const read = this.observed.get(fn);
+      const observed = removed || !read || now - read.at > STALE_READING_MS ? undefined : read;
+      const mine = this.of(fn);
+      const busy = observed && observed.waiting + observed.active > 0;
+      if (mine.length === 0 && q.length === 0 && !busy && (removed || spec.scale.min === 0)) continue;
+      const backlog = hostBacklog(observed, {
+        waiters: q.length,
+        inFlight: mine.filter((c) => this.current(c)).reduce((n, c) => n + c.inFlight, 0),
+        oldestWaiterMs: q.length > 0 ? now - (q[0] as Waiter).since : 0,
+      });
+      inputs.push({
+        fn,
+        ...backlog,
+        concurrency: spec.concurrency,
+        min: removed ? 0 : spec.scale.min,
+        max: spec.scale.max,
+        idleTimeoutMs: spec.scale.idleTimeoutMs,
+        containers: this.scaleView(fn),
+      });
+    }
+    return inputs;
+  }
+
+  /**
+   * Carries out a decision: starts containers in parallel, and drains the named ones (no new
+   * invocations; each stops once the ones it holds are done). Never interrupts an invocation.
+   */
+  private carryOut(d: ScaleDecision): void {
     const spec = this.specs.get(d.fn);
     if (!spec || this.closed) return;
-    this.allowance.set(d.fn, d.desired);
     for (let i = 0; i < d.start; i++) this.background(this.provide(spec), 'start a container', spec.name);
     for (const name of d.drain) {
       const c = this.containers.get(name);
@@ -333,23 +395,8 @@ export class Pool {
         waitedMs: now - w.since,
       });
     }
-    if (q.length === 0) return;
-    const starting = mine.filter((c) => c.state === 'starting' || c.state === 'loading').length;
-    const live = this.live();
-    const existing = mine.filter((c) => c.state !== 'stopping' && c.state !== 'dead').length;
-    let n = containersToStart({
-      waiting: q.length,
-      concurrency: spec.concurrency,
-      starting,
-      existing,
-      // Within the autoscaler's share (at least one container, so work never waits on it).
-      max: Math.max(1, Math.min(spec.scale.max, this.allowance.get(fn) ?? spec.scale.max)),
-      // Generic containers can become this function's: they do not count against the cap here.
-      hostTotal: live.filter((c) => c.state !== 'generic').length,
-      hostCap: this.o.hostCap,
-    });
-    if (n === 0 && starting === 0 && existing === 0) this.evictIdle(fn);
-    for (; n > 0; n--) this.background(this.provide(spec), 'start a container', spec.name);
+    // No free slot for the rest: the growth policy decides what starts (and what makes room).
+    if (q.length > 0) this.rescale(now);
   }
 
   /** Makes one container ready for `spec`: a generic warm one when there is one, else a new one. */
@@ -568,20 +615,6 @@ export class Pool {
     }
   }
 
-  /** At the host cap with a function that has no container: stop the longest-idle container of another. */
-  private evictIdle(fn: string): void {
-    if (this.live().filter((c) => c.state !== 'generic').length < this.o.hostCap) return;
-    const victim = [...this.containers.values()]
-      .filter((c) => c.fn !== fn && c.state === 'ready' && c.inFlight === 0)
-      .sort((a, b) => a.lastUsed - b.lastUsed)[0];
-    if (victim)
-      this.background(
-        this.stop(victim, 'evicted').then(() => this.pump(fn)),
-        'evict an idle container',
-        victim.fn,
-      );
-  }
-
   /**
    * A container sent what the protocol refuses: its invocations already failed (kind
    * `protocol`); remove it now, whether or not it holds one, so that it serves no more.
@@ -628,7 +661,8 @@ export class Pool {
     transition(c, 'dead');
     this.containers.delete(c.name);
     this.o.onChange?.();
-    if (c.fn && !this.closed) this.pump(c.fn);
+    // The room it leaves may be what another function's waiting invocations need.
+    if (!this.closed) for (const fn of this.waiters.keys()) this.pump(fn);
     if (!c.fn && !this.closed) this.refillGeneric();
   }
 }

@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { QUEUE_PREFIX, queueName } from '../../src/queue/names.js';
-import { eventually, startPlatformProcess } from '../helpers/platform.js';
+import { clusterOf, eventually, startPlatformProcess } from '../helpers/platform.js';
 import { requireDocker, requireRedis } from '../helpers/services.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -202,7 +202,10 @@ describe('autoscaling', () => {
     await first.stop();
     expect(await count(docker, first.instance)).toBe(10);
     const t0 = Date.now();
-    const second = await startPlatformProcess(manifest(sleeper('other')), ['sleeper']);
+    // The restart is of the same cluster: a platform sweeps its own cluster's leftovers only.
+    const second = await startPlatformProcess(manifest(sleeper('other')), ['sleeper'], {
+      FAAS_CLUSTER: clusterOf(first.dir),
+    });
     try {
       await eventually(
         'the leftovers to be removed',
