@@ -13,10 +13,10 @@
  * @property {{ trickle: number, sustained: number, concurrency: number }} bucket
  * @property {{ small: number, large: number, warmup: number }} s3 GetObject reads of the 1 KB and
  *   10 MB objects per repetition, on each side
- * @property {{ functions: number, settleMs: number, idleMs: number, monitorMs: number,
- *   engineConcurrency: number }} many functions of the many-functions platform (`--functions N`
- *   overrides), how long it settles after start, the idle window of the commands count, the
- *   MONITOR profile's window, and how many container starts the engine reference runs at once
+ * @property {{ functions: number, settleMs: number, idleMs: number, engineConcurrency: number }} many
+ *   functions of the many-functions platform (`--functions N` overrides), how long it settles
+ *   after start, the idle window of the commands count, and how many container starts the
+ *   engine reference runs at once
  */
 
 /** @type {Sizes} */
@@ -28,7 +28,7 @@ export const FULL = {
   backlog: 200,
   bucket: { trickle: 30, sustained: 500, concurrency: 16 },
   s3: { small: 200, large: 10, warmup: 20 },
-  many: { functions: 200, settleMs: 5000, idleMs: 10_000, monitorMs: 10_000, engineConcurrency: 8 },
+  many: { functions: 200, settleMs: 5000, idleMs: 10_000, engineConcurrency: 8 },
 };
 
 /** Every scenario once, small: a smoke test that each completes, never a timing. */
@@ -41,7 +41,7 @@ export const QUICK = {
   backlog: 40,
   bucket: { trickle: 5, sustained: 20, concurrency: 8 },
   s3: { small: 20, large: 2, warmup: 5 },
-  many: { functions: 50, settleMs: 2000, idleMs: 3000, monitorMs: 2000, engineConcurrency: 8 },
+  many: { functions: 50, settleMs: 2000, idleMs: 3000, engineConcurrency: 8 },
 };
 
 const once = { attempts: 1 };

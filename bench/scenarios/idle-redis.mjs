@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { now, sleep } from '../lib/clock.mjs';
+import { monitor } from '../lib/monitor.mjs';
 import { ROOT } from '../lib/platform.mjs';
 import { localPortsTo } from '../lib/redis-clients.mjs';
 
@@ -95,32 +96,25 @@ export async function monitorProfile(redis, pid, ms, generalize) {
   /** The script call whose inner commands MONITOR shows next, when it is the platform's. */
   /** @type {string | undefined} */
   let script;
-  const monitor = await redis.monitor();
-  // ioredis may still parse MONITOR lines after disconnect() and take them for stray replies
-  // ("Command queue state error"): the window is over by then, so that is no news.
-  monitor.on('error', () => undefined);
   const t0 = now();
-  monitor.on(
-    'monitor',
-    (/** @type {string} */ _time, /** @type {string[]} */ args, /** @type {string} */ source) => {
-      if (source === 'lua') {
-        if (script === undefined) return void others++;
-        const s = shape(args, scripts, generalize);
-        const label = `${script} → ${s.label}`;
-        inScripts[label] = (inScripts[label] ?? 0) + 1;
-        innerCount++;
-        return;
-      }
+  const stop = await monitor(redis.options, (_time, args, source) => {
+    if (source === 'lua') {
+      if (script === undefined) return void others++;
       const s = shape(args, scripts, generalize);
-      const mine = ports.has(Number(source.split(':').at(-1)));
-      script = mine && s.script ? `${s.cmd}:${s.script}` : undefined;
-      if (!mine) return void others++;
-      top[s.label] = (top[s.label] ?? 0) + 1;
-      topCount++;
-    },
-  );
+      const label = `${script} → ${s.label}`;
+      inScripts[label] = (inScripts[label] ?? 0) + 1;
+      innerCount++;
+      return;
+    }
+    const s = shape(args, scripts, generalize);
+    const mine = ports.has(Number(source.split(':').at(-1)));
+    script = mine && s.script ? `${s.cmd}:${s.script}` : undefined;
+    if (!mine) return void others++;
+    top[s.label] = (top[s.label] ?? 0) + 1;
+    topCount++;
+  });
   await sleep(ms);
-  monitor.disconnect();
+  stop();
   const seconds = (now() - t0) / 1000;
   const perS = (/** @type {Record<string, number>} */ g) =>
     Object.fromEntries(
