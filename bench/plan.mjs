@@ -13,6 +13,10 @@
  * @property {{ trickle: number, sustained: number, concurrency: number }} bucket
  * @property {{ small: number, large: number, warmup: number }} s3 GetObject reads of the 1 KB and
  *   10 MB objects per repetition, on each side
+ * @property {{ functions: number, settleMs: number, idleMs: number, engineConcurrency: number }} many
+ *   functions of the many-functions platform (`--functions N` overrides), how long it settles
+ *   after start, the idle window of the commands count, and how many container starts the
+ *   engine reference runs at once
  */
 
 /** @type {Sizes} */
@@ -24,6 +28,7 @@ export const FULL = {
   backlog: 200,
   bucket: { trickle: 30, sustained: 500, concurrency: 16 },
   s3: { small: 200, large: 10, warmup: 20 },
+  many: { functions: 200, settleMs: 5000, idleMs: 10_000, engineConcurrency: 8 },
 };
 
 /** Every scenario once, small: a smoke test that each completes, never a timing. */
@@ -36,6 +41,7 @@ export const QUICK = {
   backlog: 40,
   bucket: { trickle: 5, sustained: 20, concurrency: 8 },
   s3: { small: 20, large: 2, warmup: 5 },
+  many: { functions: 50, settleMs: 2000, idleMs: 3000, engineConcurrency: 8 },
 };
 
 const once = { attempts: 1 };
@@ -134,4 +140,34 @@ export function s3Manifest(fn, bucket) {
       storage: { read: [`${bucket}/obj/`] },
     },
   };
+}
+
+/**
+ * Names of the many-functions platform's functions: `<run>-m0001` …
+ * @param {string} run
+ * @param {number} count
+ */
+export function manyNames(run, count) {
+  return Array.from({ length: count }, (_, i) => `${run}-m${String(i + 1).padStart(4, '0')}`);
+}
+
+/**
+ * The many-functions platform: every function a no-op with one webhook trigger, as rarely used
+ * functions are. The timeout is long so that the sync wait (timeout + 5 s) outlasts the slowest of
+ * the first calls sent all at once: the scenario measures how long they take, not a cut-off.
+ * @param {string[]} fns
+ */
+export function manyManifest(fns) {
+  return Object.fromEntries(
+    fns.map((fn) => [
+      fn,
+      {
+        handler: 'noop/index.handler',
+        timeout: '120s',
+        scale: { min: 0, max: 1, idleTimeout: '30m' },
+        retry: once,
+        triggers: [{ webhook: { path: `/hooks/${fn}`, method: 'POST' } }],
+      },
+    ]),
+  );
 }

@@ -4,7 +4,9 @@
  *   npm run bench                       every figure the median of 5 repetitions (min, max in detail)
  *   npm run bench -- --quick            every scenario once, small: checks each completes (CI smoke)
  *   npm run bench -- --compare FILE     also prints each figure against an earlier results file
- *   npm run bench -- --only main,fresh  runs some phases only (baseline, raw, docker, main, fresh, python, bucket, s3)
+ *   npm run bench -- --only main,fresh  runs some phases only (baseline, raw, docker, main, fresh, python, bucket,
+ *                                       s3, many_functions)
+ *   npm run bench -- --functions 1000   functions of the many_functions phase (default 200, --quick 50)
  *   npm run bench -- --profile          runs the main platform under node --cpu-prof (bench/results/profiles)
  *
  * Platforms run as child processes (`faas up`), each with its own instance, port and state dir,
@@ -19,6 +21,7 @@ import { startBaseline } from './baseline/start.mjs';
 import { bucketPhase, cleanupBucket } from './phases/bucket.mjs';
 import { machineInfo, redisRunId } from './phases/machine.mjs';
 import { mainPhase } from './phases/main.mjs';
+import { manyPhase } from './phases/many.mjs';
 import { pythonPhase, pythonQueues } from './phases/python.mjs';
 import { cleanupS3Bucket, s3Phase } from './phases/s3.mjs';
 import { now } from './lib/clock.mjs';
@@ -28,7 +31,7 @@ import { startPlatform } from './lib/platform.mjs';
 import { Recorder } from './lib/recorder.mjs';
 import { assemble, methods } from './lib/results.mjs';
 import { connect, dropQueue, unlinkMatching } from './lib/redis.mjs';
-import { breakdownTable, compareTable, figuresTable, SCENARIOS, table } from './lib/report.mjs';
+import { aimsTable, breakdownTable, compareTable, figuresTable, SCENARIOS, table } from './lib/report.mjs';
 import { FULL, QUICK, freshManifest, names } from './plan.mjs';
 import { BASELINE_STAGES, PLATFORM_STAGES, traceWarmPath } from './scenarios/breakdown.mjs';
 import { coldStarts, dockerRuns } from './scenarios/cold.mjs';
@@ -42,11 +45,17 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    functions: { type: 'string' },
   },
 });
-const PHASES = ['baseline', 'raw', 'docker', 'main', 'fresh', 'python', 'bucket', 's3'];
+const PHASES = ['baseline', 'raw', 'docker', 'main', 'fresh', 'python', 'bucket', 's3', 'many_functions'];
 const only = args.only ? args.only.split(',') : PHASES;
+const unknown = only.filter((p) => !PHASES.includes(p));
+if (unknown.length) throw new Error(`unknown phase ${unknown.join(', ')}: choose from ${PHASES.join(', ')}`);
 const sizes = args.quick ? QUICK : FULL;
+const manyCount = args.functions ? Number(args.functions) : sizes.many.functions;
+if (!Number.isInteger(manyCount) || manyCount < 1 || manyCount > 9999)
+  throw new Error(`--functions ${args.functions}: a whole number from 1 to 9999`);
 const run = `b${randomBytes(3).toString('hex')}`;
 const n = names(run, sizes.reps);
 const config = loadConfig(process.env);
@@ -135,6 +144,8 @@ const phases = {
   bucket: () => bucketPhase(ctx),
 
   s3: () => s3Phase(ctx),
+
+  many_functions: () => manyPhase(ctx, manyCount),
 };
 
 /** Removes what this run made: queues, records, the bucket, containers. */
@@ -146,11 +157,14 @@ async function cleanup() {
   let keys = 0;
   for (const fn of queues) keys += await dropQueue(redis, 'faas', `fn.${fn}`);
   for (const q of [`${run}-baseline`, `${run}-raw`]) keys += await dropQueue(redis, 'bench', q);
+  // The many-functions queues, by pattern: a thousand obliterations would take longer than the run.
+  keys += await unlinkMatching(redis, `faas:fn.${run}-m*`);
   keys += await unlinkMatching(redis, `faas:inv:${run}-*`);
+  keys += await unlinkMatching(redis, `faas:fnidx:${run}-*`);
   await cleanupBucket(ctx).catch((err) => (errors.cleanup_bucket = err.message));
   await cleanupS3Bucket(ctx).catch((err) => (errors.cleanup_s3_bucket = err.message));
   let containers = await removeContainersWith(`faas.bench=${run}`);
-  for (const i of ['main', 'fresh', 'python', 'pyfresh', 'bucket', 's3'])
+  for (const i of ['main', 'fresh', 'python', 'pyfresh', 'bucket', 's3', 'many'])
     containers += await removeContainersWith(`faas.instance=${run}-${i}`);
   return { redis_keys_removed: keys, leftover_containers_removed: containers };
 }
@@ -214,6 +228,10 @@ async function main() {
     args.out ?? join(dir, args.quick ? 'quick.json' : args.profile ? 'profile.json' : 'latest.json');
   await writeFile(out, JSON.stringify(results, null, 2) + '\n');
   console.log(`\n${figuresTable(results)}\n`);
+  if (results.many_functions.functions !== undefined)
+    console.log(
+      `issue #17's aims (${results.many_functions.functions} functions):\n\n${aimsTable(results)}\n`,
+    );
   console.log(
     `warm-path breakdown (Redis MONITOR + client + handler timestamps):\n\n${breakdownTable(results.warm_path_breakdown)}\n`,
   );

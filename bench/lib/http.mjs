@@ -15,11 +15,16 @@ const agent = new Agent({ keepAlive: true, maxSockets: 256 });
  * @param {string} method
  * @param {string} url
  * @param {string} [body]
+ * @param {Agent} [via] another agent than the shared one (which holds at most 256 connections)
  * @returns {Promise<HttpResult>}
  */
-export function call(method, url, body) {
+export function call(method, url, body, via = agent) {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent, headers: body ? { 'content-type': 'application/json' } : {} });
+    const req = request(url, {
+      method,
+      agent: via,
+      headers: body ? { 'content-type': 'application/json' } : {},
+    });
     req.on('response', (res) => {
       /** @type {Buffer[]} */
       const chunks = [];
@@ -43,10 +48,10 @@ export function call(method, url, body) {
  * @param {string} base
  * @param {string} fn
  * @param {unknown} [event]
- * @param {{ async?: boolean }} [o]
+ * @param {{ async?: boolean, via?: Agent }} [o]
  */
-export function invoke(base, fn, event = {}, { async = false } = {}) {
-  return call('POST', `${base}/functions/${fn}/invoke${async ? '?async=1' : ''}`, JSON.stringify(event));
+export function invoke(base, fn, event = {}, { async = false, via = agent } = {}) {
+  return call('POST', `${base}/functions/${fn}/invoke${async ? '?async=1' : ''}`, JSON.stringify(event), via);
 }
 
 /**

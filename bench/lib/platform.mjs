@@ -80,7 +80,11 @@ export async function startPlatform(o) {
   const dir = await mkdtemp(join(tmpdir(), 'faas-bench-'));
   await cp(FUNCTIONS, dir, { recursive: true });
   const manifest = join(dir, 'manifest.yaml');
-  await writeFile(manifest, stringify({ version: 1, functions: o.functions }));
+  // No anchors for objects the functions share: the platform refuses a manifest with many aliases.
+  await writeFile(
+    manifest,
+    stringify({ version: 1, functions: o.functions }, { aliasDuplicateObjects: false }),
+  );
   const port = o.port ?? (await freePort());
   const argv = [...(o.nodeArgs ?? []), join(ROOT, 'bin', 'faas.js'), 'up', '--manifest', manifest];
   const child = spawn(process.execPath, argv, {
@@ -99,7 +103,14 @@ export async function startPlatform(o) {
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  /** How the process ended, once it has: named when a reading finds it gone. */
+  let ended = '';
+  const exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      ended = signal ? `signal ${signal}` : `code ${code}`;
+      resolve(code);
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   const pid = /** @type {number} */ (child.pid);
 
@@ -137,7 +148,9 @@ export async function startPlatform(o) {
     instance: o.instance,
     output: () => out,
     async rssMb() {
-      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      const status = await readFile(`/proc/${pid}/status`, 'utf8').catch((err) => {
+        throw ended ? new Error(`the platform ${o.instance} (pid ${pid}) exited (${ended})`) : err;
+      });
       return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
     },
     metrics,

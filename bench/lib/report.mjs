@@ -9,7 +9,11 @@ export const SCENARIOS = [
   'scaling',
   'memory',
   's3_endpoint',
+  'many_functions',
 ];
+
+/** Keys that hold an aim rather than a measured figure: printed in their own table. */
+const isAim = (/** @type {string} */ k) => k.startsWith('aim_');
 
 /**
  * @param {string[][]} rows first row is the header
@@ -34,6 +38,7 @@ export function figuresTable(results) {
   const rows = [['figure', 'median', 'min', 'max', 'reps']];
   for (const s of SCENARIOS) {
     for (const [k, v] of Object.entries(results[s] ?? {})) {
+      if (isAim(k)) continue;
       const d = results.detail?.[s]?.[k];
       const reps = d ? String(d.n) : k.startsWith('ratio') ? '(of medians)' : '';
       rows.push([`${s}.${k}`, fmt(v), fmt(d?.min), fmt(d?.max), reps]);
@@ -69,10 +74,30 @@ export function compareTable(now, before) {
   const rows = [['figure', 'value', 'previous', 'ratio']];
   for (const s of SCENARIOS) {
     for (const [k, v] of Object.entries(now[s] ?? {})) {
+      if (isAim(k)) continue;
       const p = before?.[s]?.[k];
       const ratio = typeof v === 'number' && typeof p === 'number' && p !== 0 ? (v / p).toFixed(2) : '—';
       rows.push([`${s}.${k}`, fmt(v), fmt(p), ratio]);
     }
   }
   return table(rows);
+}
+
+/**
+ * Each figure that has an aim (`aim_<figure>_max` beside it), the aim, and whether it is met.
+ * @param {Record<string, any>} results
+ */
+export function aimsTable(results) {
+  const rows = [['figure', 'value', 'aim', 'met']];
+  for (const s of SCENARIOS) {
+    const o = results[s] ?? {};
+    for (const [k, aim] of Object.entries(o)) {
+      const m = /^aim_(.+)_max$/.exec(k);
+      if (!m) continue;
+      const v = o[m[1]];
+      const met = typeof v === 'number' && Number.isFinite(v) ? (v <= aim ? 'yes' : 'no') : '—';
+      rows.push([`${s}.${m[1]}`, fmt(v), `≤ ${aim}`, met]);
+    }
+  }
+  return rows.length > 1 ? table(rows) : '';
 }

@@ -1,6 +1,17 @@
 /** The results file: required figures from the repetitions, and how each was measured. */
 
 /**
+ * Issue #17's aims for the many-functions figures (each an upper bound), kept beside them in the
+ * results as `aim_<figure>_max`.
+ */
+export const MANY_FUNCTIONS_AIMS = {
+  aim_redis_connections_max: 12,
+  aim_idle_redis_commands_per_s_max: 200,
+  aim_idle_rss_mb_max: 150,
+  aim_ratio_first_calls_vs_docker_start_max: 1.2,
+};
+
+/**
  * The required objects, keys in the documented order, from the medians; ratios are ratios of
  * medians. `detail` has median, min and max of every measured figure.
  * @param {import('./recorder.mjs').Recorder} figures
@@ -14,6 +25,7 @@ export function assemble(figures) {
   const s = m.scaling ?? {};
   const mem = m.memory ?? {};
   const s3 = m.s3_endpoint ?? {};
+  const many = m.many_functions ?? {};
   const ratio = (/** @type {number} */ a, /** @type {number} */ z) => Number((a / z).toFixed(3));
   return {
     warm_invoke: {
@@ -64,6 +76,16 @@ export function assemble(figures) {
       host_get_10mb_mb_per_s: s3.host_get_10mb_mb_per_s,
       ratio_10mb_throughput: ratio(s3.get_10mb_mb_per_s, s3.host_get_10mb_mb_per_s),
     },
+    many_functions: {
+      functions: many.functions,
+      redis_connections: many.redis_connections,
+      idle_redis_commands_per_s: many.idle_redis_commands_per_s,
+      idle_rss_mb: many.idle_rss_mb,
+      first_calls_all_ms: many.first_calls_all_ms,
+      docker_start_all_ms: many.docker_start_all_ms,
+      ratio_first_calls_vs_docker_start: ratio(many.first_calls_all_ms, many.docker_start_all_ms),
+      ...MANY_FUNCTIONS_AIMS,
+    },
     detail,
   };
 }
@@ -88,6 +110,13 @@ export function methods(sizes) {
     s3_endpoint:
       `GetObject with the AWS SDK, one at a time, each body read to its end: inside a warm container through its S3 endpoint (new S3Client({}) → 127.0.0.1:4566 → runtime socket → host proxy → MinIO), timed by the handler, against the same calls from the bench process straight to MinIO. ` +
       `Per repetition: ${sizes.s3.small} reads of 1 KB (p50; ${sizes.s3.warmup} unmeasured first) and ${sizes.s3.large} of 10 MB (MB/s over the reads; one unmeasured first). Ratios: container / host`,
+    many_functions:
+      `${sizes.many.functions} functions unless --functions says otherwise (no-op handler, one webhook trigger each, scale { min: 0, max: 1 }, timeout 120s) on one faas up with FAAS_PREWARM=1, FAAS_MAX_CONTAINERS = functions + 8, FAAS_RATE_LIMIT=1000000 and FAAS_MAX_CONNECTIONS_PER_SOURCE = functions + 256, measured ${sizes.many.settleMs / 1000} s after its generic container is ready. ` +
+      'redis_connections: CLIENT LIST entries whose client port is the local port of an established TCP socket the platform process holds to Redis (/proc/<pid>/fd and /proc/<pid>/net/tcp), so other users of the same Redis never count. ' +
+      `idle_redis_commands_per_s: the platform's commands per second over ${sizes.many.idleMs / 1000} s with nothing sent, from MONITOR: the commands its connections sent and those their Lua scripts ran (which INFO's total_commands_processed counts too); detail.extra has that counter's rate over the same window, less the measuring INFO, which counts every client of the Redis; the profile by command and key pattern is in meta.notes. ` +
+      'idle_rss_mb: VmRSS of the platform process at the end of that window. ' +
+      'first_calls_all_ms: one sync POST /functions/:name/invoke per function, all sent at once (one connection each), from the first send until every one answered 200. ' +
+      `docker_start_all_ms: after the platform stopped, as many containers of the runtime image the platform resolves, created and started ${sizes.many.engineConcurrency} at a time (the pool bounds nothing, but the engine is slowest with everything at once: 200 at once took it 150 s here) through the pool's own DockerDriver with a function container's profile (no network, read-only root, 64 MiB noexec tmpfs, 128 MiB, 1 CPU, 128 pids, init, no capabilities, no-new-privileges, capped logs, socket mount), labelled faas.bench=<run> and removed after. Ratio: first_calls_all_ms / docker_start_all_ms. aim_*_max: issue #17's aims`,
     memory:
       'VmRSS of the platform process idle (after start) and its peak during the throughput runs; docker stats memory of idle warm containers',
   };
