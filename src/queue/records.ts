@@ -49,6 +49,9 @@ const key = (id: string) => `${RECORD_KEY_PREFIX}${id}`;
  */
 export const RESULTS_CHANNEL = 'faas:results';
 
+/** Records up to this size travel with their announcement (`<id>\n<record JSON>`); larger ones are read. */
+export const ANNOUNCED_RECORD_BYTES = 16 * 1024;
+
 /**
  * Writes a record, and for a final outcome its entry in the function's index (see
  * invocation-index.ts), in one round trip: KEYS = lock (or '' for none), record, index;
@@ -63,8 +66,14 @@ if ARGV[5] ~= '' then
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -tonumber(ARGV[6]) - 1)
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (tonumber(ARGV[4]) - tonumber(ARGV[3]) * 1000))
   redis.call('EXPIRE', KEYS[3], ARGV[3])
-  -- A final outcome: tell the processes waiting for it (one channel for every function).
-  redis.call('PUBLISH', '${RESULTS_CHANNEL}', string.sub(KEYS[2], ${RECORD_KEY_PREFIX.length + 1}))
+  -- A final outcome: tell the processes waiting for it (one channel for every function), with
+  -- the record itself when it is small, so that the waiter need not read it back.
+  local id = string.sub(KEYS[2], ${RECORD_KEY_PREFIX.length + 1})
+  if #ARGV[2] <= ${ANNOUNCED_RECORD_BYTES} then
+    redis.call('PUBLISH', '${RESULTS_CHANNEL}', id .. '\\n' .. ARGV[2])
+  else
+    redis.call('PUBLISH', '${RESULTS_CHANNEL}', id)
+  end
 end
 return 1`;
 const PUT_SHA = createHash('sha1').update(PUT).digest('hex');

@@ -32,9 +32,13 @@ export class ResultWaiter {
       const sub = this.connectionFactory();
       this.subscriber = sub;
       sub.on('error', (err: Error) => this.onError(err, 'listening for results'));
-      sub.on('message', (_channel: string, id: string) => {
-        if (this.pending.has(id))
-          void this.settle(id).catch((err: Error) => this.onError(err, `reading the record of ${id}`));
+      sub.on('message', (_channel: string, message: string) => {
+        const cut = message.indexOf('\n');
+        const id = cut < 0 ? message : message.slice(0, cut);
+        if (!this.pending.has(id)) return;
+        // A small record comes with its announcement: no read back.
+        const record = cut < 0 ? undefined : parseRecord(message.slice(cut + 1));
+        void this.settle(id, record).catch((err: Error) => this.onError(err, `reading the record of ${id}`));
       });
       // ioredis subscribes again by itself after a reconnect; the record poll in wait() covers
       // what is announced while it is away.
@@ -94,5 +98,15 @@ export class ResultWaiter {
       clearTimeout(p.timer);
       p.resolve(record);
     }
+  }
+}
+
+/** A record as announced; undefined when it cannot be read (it is then read from Redis). */
+function parseRecord(json: string): InvocationRecord | undefined {
+  try {
+    const r = JSON.parse(json) as InvocationRecord;
+    return r && typeof r === 'object' && typeof r.id === 'string' ? r : undefined;
+  } catch {
+    return undefined;
   }
 }
