@@ -22,8 +22,8 @@ export interface FunctionInfo {
   concurrency: number;
   scale: { min: number; max: number; idleTimeoutMs?: number };
   triggers: Trigger[];
-  /** Present once deploys record versions. */
-  version?: string | number;
+  /** The function's version that ran it (null when none did). */
+  version: number | null;
 }
 
 export interface Backlog {
@@ -118,8 +118,8 @@ export interface Invocation {
   history: Array<{ attempt: number; error?: WireError; finishedAt: number }>;
   /** The event as the handler received it. */
   event: unknown;
-  /** Present once deploys record versions. */
-  version?: string | number;
+  /** The function's version that ran it (null when none did). */
+  version: number | null;
 }
 
 export interface DeadLetter {

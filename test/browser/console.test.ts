@@ -152,6 +152,8 @@ functions:
     await page.getByTestId('result').waitFor();
     expect(await page.getByTestId('result').innerText()).toContain('from the console');
     expect(await page.getByTestId('event').innerText()).toContain('"hello"');
+    // The version that ran it: the platform deployed its manifest once.
+    expect(await page.locator('main[data-page="invocation"] dl').innerText()).toMatch(/version\s+v1\b/);
     const phases = await page
       .locator('[data-testid="waterfall"] tr')
       .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-phase')));

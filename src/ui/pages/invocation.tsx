@@ -50,6 +50,12 @@ export function InvocationPage(props: { id: string }) {
             <dd>{when(d.timings.enqueuedAt)}</dd>
             <dt>duration</dt>
             <dd>{ms(d.timings.durationMs)}</dd>
+            {d.version !== null && (
+              <>
+                <dt>version</dt>
+                <dd>v{d.version}</dd>
+              </>
+            )}
             {d.container && (
               <>
                 <dt>container</dt>
