@@ -3,10 +3,7 @@ import type { FunctionSpec, QueueTrigger } from '../../manifest/types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Enqueue } from '../../queue/enqueue.js';
 import { Schedules } from '../schedule/scheduler.js';
-import { AmqpConsumer } from './amqp.js';
 import type { ConsumerOptions, ConsumerState, QueueConsumer } from './contract.js';
-import { NatsConsumer } from './nats.js';
-import { RedisStreamConsumer } from './redis-streams.js';
 
 /** Each broker's URL when a trigger names no variable: the local services. */
 export interface BrokerDefaults {
@@ -73,14 +70,18 @@ export interface MessageTriggers {
 }
 
 /** Creates the consumer of a queue trigger for its broker. */
-function consumerFor(options: ConsumerOptions): QueueConsumer {
+/**
+ * The consumer for a trigger's broker. Each broker's client is loaded only when a trigger uses
+ * it: a platform without queue triggers holds none of them in memory.
+ */
+async function consumerFor(options: ConsumerOptions): Promise<QueueConsumer> {
   switch (options.trigger.broker) {
     case 'amqp':
-      return new AmqpConsumer(options);
+      return new (await import('./amqp.js')).AmqpConsumer(options);
     case 'nats':
-      return new NatsConsumer(options);
+      return new (await import('./nats.js')).NatsConsumer(options);
     case 'redis':
-      return new RedisStreamConsumer(options);
+      return new (await import('./redis-streams.js')).RedisStreamConsumer(options);
   }
 }
 
@@ -95,7 +96,7 @@ export async function startMessageTriggers(o: MessageTriggersOptions): Promise<M
     for (const trigger of spec.triggers) {
       if (trigger.type !== 'queue') continue;
       consumers.push(
-        consumerFor({
+        await consumerFor({
           fn: spec.name,
           trigger,
           url: brokerUrl(trigger, o.env, o.defaults),
