@@ -37,12 +37,17 @@ export async function checkRedis(url: string): Promise<void> {
   // The socket's own error says more than the rejection ("Connection is closed.").
   let socketError: Error | undefined;
   redis.on('error', (err: Error) => (socketError ??= err));
+  // A cluster's own error ("Failed to refresh slots cache.") hides its nodes' answers.
+  let nodeError: Error | undefined;
+  redis.on('node error', (err: Error) => {
+    if (err.message !== 'Connection is closed.') nodeError ??= err;
+  });
   try {
     try {
       await redis.connect();
       await redis.ping();
     } catch (err) {
-      const message = (socketError ?? (err as Error)).message;
+      const message = (nodeError ?? socketError ?? (err as Error)).message;
       if (/NOAUTH|WRONGPASS|invalid password/i.test(message)) {
         throw new UserError(
           `Redis at ${redact(url)} refused the connection (${message})`,
