@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
-import { slotted, usingClusterKeys } from '../queue/names.js';
+import { usingClusterKeys } from '../queue/names.js';
 
 /** One worker host as status shows it. */
 export interface Host {
@@ -35,10 +35,9 @@ export const FORGET_AFTER_MS = 15 * 60_000;
 
 // On a Redis Cluster the list and every host's report share the slot of `{hosts.<cluster>}`
 // (written in one MULTI, read with one MGET).
-const listKey = (cluster: string) =>
-  `faas:hosts:${usingClusterKeys() ? slotted(`hosts.${cluster}`) : cluster}`;
-const hostKey = (cluster: string, id: string) =>
-  `faas:host:${usingClusterKeys() ? slotted(`hosts.${cluster}`) : cluster}:${id}`;
+const tagged = (cluster: string) => (usingClusterKeys() ? `{hosts.${cluster}}` : cluster);
+const listKey = (cluster: string) => `faas:hosts:${tagged(cluster)}`;
+const hostKey = (cluster: string, id: string) => `faas:host:${tagged(cluster)}:${id}`;
 
 /**
  * The hosts as status shows them, from their last reports; pure (the time is given). Sorted by

@@ -68,5 +68,6 @@ export function redisUrlProblem(url: string): string | undefined {
   } catch {
     // not a URL at all: said below
   }
-  return 'a URL such as redis://127.0.0.1:6379, or redis+cluster://127.0.0.1:7001,127.0.0.1:7002 for a Redis Cluster';
+  // Said as before cluster URLs existed; the README's Configuration names redis+cluster://.
+  return 'a URL such as redis://127.0.0.1:6379';
 }

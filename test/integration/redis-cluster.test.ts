@@ -1,8 +1,8 @@
 /**
  * The platform on a 3-master Redis Cluster (started by `npm run services:up` on 7001-7003):
  * `faas up` as its own process with REDIS_URL=redis+cluster://..., sync and async webhooks, a
- * bucket trigger, retries into the dead-letter set and a re-drive after `faas deploy` fixed the
- * function, and each function's queue keys in its own hash slot, two functions on two masters.
+ * bucket trigger, a schedule, a Redis stream, retries into the dead-letter set and a re-drive after `faas deploy`
+ * fixed the function, and each function's queue keys in its own hash slot, two functions on two masters.
  */
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -68,6 +68,9 @@ describe('on a 3-master Redis Cluster', () => {
   let other = '';
   const copy = uniqueName('rcc');
   const flaky = uniqueName('rcf');
+  const ticker = uniqueName('rcs');
+  const streamed = uniqueName('rcq');
+  const stream = uniqueName('rc-stream');
 
   beforeAll(async () => {
     redis = await requireRedis(CLUSTER_URL);
@@ -105,6 +108,14 @@ functions:
     handler: flaky/index.handler
     timeout: 5s
     retry: { attempts: 2, backoff: 100ms }
+  ${ticker}:
+    handler: echo/index.handler
+    triggers:
+      - schedule: { every: 1s }
+  ${streamed}:
+    handler: echo/index.handler
+    triggers:
+      - queue: { broker: redis, name: ${stream} }
 `,
       ['echo', 'copy-key', 'flaky'],
     );
@@ -113,6 +124,7 @@ functions:
 
   afterAll(async () => {
     const code = await p?.stop();
+    await redis?.del(stream).catch(() => undefined);
     redis?.disconnect();
     for (const b of [input, output]) if (s3) await dropBucket(s3, b).catch(() => undefined);
     expect(code).toBe(0);
@@ -210,6 +222,21 @@ functions:
     });
     expect(done.version).toBe(2);
     expect(done.result).toMatchObject({ fixed: true, n: 7 });
+  });
+
+  it('runs a schedule (its ticks queue in the slot of {schedules})', async () => {
+    await eventually('two scheduled runs', async () => {
+      const stats = (await (await fetch(`${p.url}/functions/${ticker}/stats`)).json()) as { count: number };
+      return stats.count >= 2 ? stats : undefined;
+    });
+  });
+
+  it('consumes a Redis stream on the cluster (the default url is REDIS_URL)', async () => {
+    for (let i = 0; i < 3; i++) await redis.xadd(stream, '*', 'body', `m${i}`);
+    await eventually('three stream entries run', async () => {
+      const stats = (await (await fetch(`${p.url}/functions/${streamed}/stats`)).json()) as { count: number };
+      return stats.count >= 3 ? stats : undefined;
+    });
   });
 
   it('lists this host in status (heartbeats on the cluster)', async () => {
