@@ -186,4 +186,4 @@ start_minio
 start_rabbitmq
 start_nats
 bash scripts/build-runtime-image.sh
-log "all services up: redis 127.0.0.1:$REDIS_PORT, minio http://127.0.0.1:$MINIO_PORT, rabbitmq amqp://127.0.0.1:$AMQP_PORT, nats nats://127.0.0.1:$NATS_PORT, docker $DOCKER_SOCK"
+log "all services up: redis 127.0.0.1:$REDIS_PORT (cluster on ports ${REDIS_CLUSTER_PORTS// /,}), minio http://127.0.0.1:$MINIO_PORT, rabbitmq amqp://127.0.0.1:$AMQP_PORT, nats nats://127.0.0.1:$NATS_PORT, docker $DOCKER_SOCK"
