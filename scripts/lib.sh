@@ -6,6 +6,9 @@ set -euo pipefail
 FAAS_STATE_DIR="${FAAS_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/faas}"
 FAAS_CACHE_DIR="${FAAS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/faas}"
 REDIS_PORT="${FAAS_REDIS_PORT:-6379}"
+# A local 3-master Redis Cluster beside the single Redis, for running the platform and its tests
+# in cluster mode (REDIS_URL=redis+cluster://127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003).
+REDIS_CLUSTER_PORTS="${FAAS_REDIS_CLUSTER_PORTS:-7001 7002 7003}"
 MINIO_PORT="${FAAS_MINIO_PORT:-9000}"
 MINIO_CONSOLE_PORT="${FAAS_MINIO_CONSOLE_PORT:-9001}"
 MINIO_ROOT_USER="${MINIO_ROOT_USER:-${S3_ACCESS_KEY_ID:-minioadmin}}"

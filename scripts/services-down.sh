@@ -28,4 +28,9 @@ stop nats
 stop rabbitmq
 stop minio
 stop redis
+for f in "$PID_DIR"/redis-cluster-*.pid; do
+  [ -e "$f" ] || continue
+  name=$(basename "$f" .pid)
+  stop "$name"
+done
 [ "${1:-}" = "--keep-docker" ] || stop dockerd

@@ -56,6 +56,41 @@ build_minio() {
   rmdir "$gobin"
 }
 
+# The cluster's nodes answer on their own ports, data (nodes.conf, append-only files) under
+# $FAAS_STATE_DIR/redis-cluster/<port>. Started every time because it is cheap (three small
+# processes, under a second) and the cluster-mode test suites need it; FAAS_REDIS_CLUSTER_UP=0
+# skips it. Idempotent: running nodes are kept, the cluster is created only once.
+cluster_node_ok() { redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null | grep -q PONG; }
+cluster_ready() { redis-cli -h 127.0.0.1 -p "${REDIS_CLUSTER_PORTS%% *}" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; }
+start_redis_cluster() {
+  [ "${FAAS_REDIS_CLUSTER_UP:-1}" != 0 ] || return 0
+  local port seeds=()
+  for port in $REDIS_CLUSTER_PORTS; do
+    seeds+=("127.0.0.1:$port")
+    cluster_node_ok "$port" && continue
+    mkdir -p "$FAAS_STATE_DIR/redis-cluster/$port"
+    redis-server --bind 127.0.0.1 --port "$port" --dir "$FAAS_STATE_DIR/redis-cluster/$port" \
+      --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 \
+      --appendonly yes --appendfsync everysec --maxmemory-policy noeviction --save '' \
+      --daemonize yes --pidfile "$PID_DIR/redis-cluster-$port.pid" \
+      --logfile "$FAAS_STATE_DIR/redis-cluster-$port.log"
+    wait_for "redis cluster node $port" 30 cluster_node_ok "$port" ||
+      die "redis cluster node $port did not start; see $FAAS_STATE_DIR/redis-cluster-$port.log"
+  done
+  if ! cluster_ready; then
+    # Nodes that know only themselves are a new cluster: give them the slots, no replicas.
+    local known
+    known=$(redis-cli -h 127.0.0.1 -p "${REDIS_CLUSTER_PORTS%% *}" cluster info | tr -d '\r' | sed -n 's/^cluster_known_nodes://p')
+    if [ "$known" = 1 ]; then
+      log "redis cluster: creating it over ${seeds[*]}"
+      redis-cli --cluster create "${seeds[@]}" --cluster-replicas 0 --cluster-yes >"$FAAS_STATE_DIR/redis-cluster-create.log" 2>&1 ||
+        die "redis-cli --cluster create failed; see $FAAS_STATE_DIR/redis-cluster-create.log"
+    fi
+    wait_for "redis cluster" 30 cluster_ready || die "the redis cluster is not ready (redis-cli -p ${REDIS_CLUSTER_PORTS%% *} cluster info)"
+  fi
+  log "redis cluster: up on ${seeds[*]} (REDIS_URL=redis+cluster://$(IFS=,; echo "${seeds[*]}"))"
+}
+
 start_minio() {
   command -v curl >/dev/null || apt_install curl
   if minio_ok; then log "minio: already running on 127.0.0.1:$MINIO_PORT"; return; fi
@@ -146,8 +181,9 @@ start_docker
 install_browser
 install_proxy
 start_redis
+start_redis_cluster
 start_minio
 start_rabbitmq
 start_nats
 bash scripts/build-runtime-image.sh
-log "all services up: redis 127.0.0.1:$REDIS_PORT, minio http://127.0.0.1:$MINIO_PORT, rabbitmq amqp://127.0.0.1:$AMQP_PORT, nats nats://127.0.0.1:$NATS_PORT, docker $DOCKER_SOCK"
+log "all services up: redis 127.0.0.1:$REDIS_PORT (cluster on ports ${REDIS_CLUSTER_PORTS// /,}), minio http://127.0.0.1:$MINIO_PORT, rabbitmq amqp://127.0.0.1:$AMQP_PORT, nats nats://127.0.0.1:$NATS_PORT, docker $DOCKER_SOCK"

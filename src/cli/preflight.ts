@@ -5,8 +5,9 @@
  */
 import { ListBucketsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type Docker from 'dockerode';
-import { Redis } from 'ioredis';
-import { assertNoEviction } from '../queue/redis.js';
+import { Redis, type Cluster } from 'ioredis';
+import { assertNoEviction, connectCluster } from '../queue/redis.js';
+import { isClusterUrl } from '../queue/redis-url.js';
 import { UserError } from '../util/user-error.js';
 
 const START = 'start it with `npm run services:up`';
@@ -18,22 +19,35 @@ const ANSWER_TIMEOUT_MS = 5000;
  * @throws UserError naming REDIS_URL and the command that starts Redis
  */
 export async function checkRedis(url: string): Promise<void> {
-  const redis = new Redis(url, {
+  const once = {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,
     connectTimeout: ANSWER_TIMEOUT_MS,
-  });
+  };
+  const cluster = isClusterUrl(url);
+  const redis: Redis | Cluster = cluster
+    ? connectCluster(url, once, {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: () => null,
+      })
+    : new Redis(url, once);
   // The socket's own error says more than the rejection ("Connection is closed.").
   let socketError: Error | undefined;
   redis.on('error', (err: Error) => (socketError ??= err));
+  // A cluster's own error ("Failed to refresh slots cache.") hides its nodes' answers.
+  let nodeError: Error | undefined;
+  redis.on('node error', (err: Error) => {
+    if (err.message !== 'Connection is closed.') nodeError ??= err;
+  });
   try {
     try {
       await redis.connect();
       await redis.ping();
     } catch (err) {
-      const message = (socketError ?? (err as Error)).message;
+      const message = (nodeError ?? socketError ?? (err as Error)).message;
       if (/NOAUTH|WRONGPASS|invalid password/i.test(message)) {
         throw new UserError(
           `Redis at ${redact(url)} refused the connection (${message})`,
@@ -41,8 +55,23 @@ export async function checkRedis(url: string): Promise<void> {
         );
       }
       throw new UserError(
-        `Redis is not reachable at ${redact(url)} (${message})`,
+        `Redis ${cluster ? 'Cluster ' : ''}is not reachable at ${redact(url)} (${message})`,
         `${START}, or set REDIS_URL`,
+      );
+    }
+    if (cluster) {
+      const info = String(await redis.cluster('INFO'));
+      if (!/cluster_state:ok/.test(info)) {
+        throw new UserError(
+          `the Redis Cluster at ${redact(url)} is not ready (${/cluster_state:\w+/.exec(info)?.[0] ?? 'no cluster_state'})`,
+          'give every hash slot a master (`redis-cli --cluster check HOST:PORT` says which are missing)',
+        );
+      }
+    } else if (/cluster_enabled:1/.test(await redis.info('cluster').catch(() => ''))) {
+      // BullMQ's scripts would fail with MOVED on most keys: refuse before anything is queued.
+      throw new UserError(
+        `Redis at ${redact(url)} is a Redis Cluster node`,
+        'name the cluster in REDIS_URL as redis+cluster://host:port,host:port,... (its seed nodes)',
       );
     }
     await assertNoEviction(redis);
@@ -103,6 +132,8 @@ export async function checkDocker(docker: Docker): Promise<void> {
 
 /** A URL without its password, for messages. */
 function redact(url: string): string {
+  // A cluster URL is no WHATWG URL (several host:port): hide what stands between :// and @.
+  if (isClusterUrl(url)) return url.replace(/^([^:]+:\/\/)[^@/]*:[^@/]*@/, '$1***@');
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseTrustedProxies } from '../http/client-address.js';
+import { isClusterUrl, parseClusterUrl, redisUrlProblem } from '../queue/redis-url.js';
 import { DURATION_PATTERN, parseDuration } from '../util/duration.js';
 import { UserError } from '../util/user-error.js';
 
@@ -13,7 +14,14 @@ const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 500ms, 3
 
 /** The platform's settings, read from environment variables in one place (see README). */
 export const configSchema = z.object({
-  REDIS_URL: z.string().url('a URL such as redis://127.0.0.1:6379').default('redis://127.0.0.1:6379'),
+  // One Redis (redis://, rediss://) or a Redis Cluster by its seeds (redis+cluster://h:p,h:p).
+  REDIS_URL: z
+    .string()
+    .superRefine((url, ctx) => {
+      const problem = redisUrlProblem(url);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .default('redis://127.0.0.1:6379'),
   S3_ENDPOINT: z.string().url('a URL such as http://127.0.0.1:9000').default('http://127.0.0.1:9000'),
   S3_ACCESS_KEY_ID: z.string().min(1).default('minioadmin'),
   S3_SECRET_ACCESS_KEY: z.string().min(1).default('minioadmin'),
@@ -227,9 +235,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
  * @example clusterLabel(config) // 'faas.3f2a9c01'
  */
 export function clusterLabel(c: Pick<Config, 'FAAS_CLUSTER' | 'REDIS_URL'>): string {
-  const url = new URL(c.REDIS_URL);
-  const redis = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+  const redis = isClusterUrl(c.REDIS_URL) ? clusterIdentity(c.REDIS_URL) : redisIdentity(c.REDIS_URL);
   return `${c.FAAS_CLUSTER}.${createHash('sha256').update(redis).digest('hex').slice(0, 8)}`;
+}
+
+/** A single Redis without its credentials: `redis://host:port[/db]`. */
+function redisIdentity(raw: string): string {
+  const url = new URL(raw);
+  return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+}
+
+/** A cluster by its seeds, in any order and without credentials. */
+function clusterIdentity(raw: string): string {
+  const seeds = parseClusterUrl(raw).seeds.map((s) => `${s.host}:${s.port}`);
+  return `redis+cluster://${seeds.sort().join(',')}`;
 }
 
 /** Warnings worth printing at start (not errors: the platform still runs). */

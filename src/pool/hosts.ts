@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
+import { usingClusterKeys } from '../queue/names.js';
 
 /** One worker host as status shows it. */
 export interface Host {
@@ -32,8 +33,11 @@ export const DOWN_AFTER_MS = 10_000;
 /** How long a host that stopped beating stays listed (as down). */
 export const FORGET_AFTER_MS = 15 * 60_000;
 
-const listKey = (cluster: string) => `faas:hosts:${cluster}`;
-const hostKey = (cluster: string, id: string) => `faas:host:${cluster}:${id}`;
+// On a Redis Cluster the list and every host's report share the slot of `{hosts.<cluster>}`
+// (written in one MULTI, read with one MGET).
+const tagged = (cluster: string) => (usingClusterKeys() ? `{hosts.${cluster}}` : cluster);
+const listKey = (cluster: string) => `faas:hosts:${tagged(cluster)}`;
+const hostKey = (cluster: string, id: string) => `faas:host:${tagged(cluster)}:${id}`;
 
 /**
  * The hosts as status shows them, from their last reports; pure (the time is given). Sorted by

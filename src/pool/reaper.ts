@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
+import { slotted, usingClusterKeys } from '../queue/names.js';
 import {
   DEFAULT_CLUSTER,
   LABEL_CLUSTER,
@@ -12,12 +13,15 @@ const HEARTBEAT_TTL_S = 10;
 /** Beats often: the heartbeat also carries the pool snapshot `faas status` shows. */
 const HEARTBEAT_EVERY_MS = 1000;
 const SWEEP_EVERY_BEATS = 5;
-const key = (instance: string) => `faas:instance:${instance}`;
+// On a Redis Cluster the heartbeats and their registry share the slot of `{instances}` (read
+// with one MGET): `faas:instance:{instances}:<instance>`, `faas:{instances}`.
+const key = (instance: string) =>
+  usingClusterKeys() ? `faas:instance:${slotted('instances')}:${instance}` : `faas:instance:${instance}`;
 /**
  * Every instance's name, scored by its last heartbeat: readers find the live ones without
  * scanning the keyspace (which grows with every job kept). The heartbeat key stays the truth.
  */
-const REGISTRY = 'faas:instances';
+const registry = () => `faas:${slotted('instances')}`;
 
 /** What the reaper reports besides its log lines (counted in /metrics). */
 export interface ReaperEvents {
@@ -73,13 +77,13 @@ export class Reaper {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.redis.del(key(this.instance)).catch(() => undefined);
-    await this.redis.zrem(REGISTRY, this.instance).catch(() => undefined);
+    await this.redis.zrem(registry(), this.instance).catch(() => undefined);
   }
 
   private async beat(): Promise<void> {
     const value = JSON.stringify({ pid: process.pid, at: Date.now(), pool: this.snapshot() });
     await this.redis.set(key(this.instance), value, 'EX', HEARTBEAT_TTL_S);
-    await this.redis.zadd(REGISTRY, Date.now(), this.instance);
+    await this.redis.zadd(registry(), Date.now(), this.instance);
     if (this.expiredWarned)
       this.logger.warn({ component: 'reaper' }, 'heartbeat written again after it had expired');
     this.lastBeat = Date.now();
@@ -159,8 +163,8 @@ export async function liveInstances(
   const out: Array<{ instance: string; pid: number; pool: unknown }> = [];
   const since = Date.now() - HEARTBEAT_TTL_S * 1000;
   // Names whose heartbeat is older than its TTL are gone: forget them.
-  await redis.zremrangebyscore(REGISTRY, '-inf', `(${since}`);
-  const names = await redis.zrangebyscore(REGISTRY, since, '+inf');
+  await redis.zremrangebyscore(registry(), '-inf', `(${since}`);
+  const names = await redis.zrangebyscore(registry(), since, '+inf');
   const values = names.length ? await redis.mget(...names.map(key)) : [];
   names.forEach((instance, i) => {
     try {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { queueName, usingClusterKeys } from './names.js';
 
 /**
  * A bounded per-function index of finished invocations: a sorted set scored by when each
@@ -11,8 +12,9 @@ import type { Redis } from 'ioredis';
 /** Members kept per function: the newest this many finished invocations. */
 export const INDEX_CAP = 2000;
 
-/** The sorted set of one function's finished invocations. */
-export const indexKey = (fn: string): string => `faas:fnidx:${fn}`;
+/** The sorted set of one function's finished invocations (in its queue's slot on a cluster). */
+export const indexKey = (fn: string): string =>
+  usingClusterKeys() ? `faas:fnidx:${queueName(fn)}` : `faas:fnidx:${fn}`;
 
 export interface IndexEntry {
   id: string;
@@ -139,9 +141,23 @@ export class InvocationIndex {
 
   /** Stats of each function over the last `windowMs`, read in one round trip. */
   async stats(fns: string[], windowMs: number, now: number): Promise<Record<string, Stats>> {
-    const pipeline = this.redis.pipeline();
-    for (const fn of fns) pipeline.zrevrangebyscore(indexKey(fn), '+inf', `(${now - windowMs}`, 'WITHSCORES');
-    const results = (await pipeline.exec()) ?? [];
+    const since = `(${now - windowMs}`;
+    let results: Array<[Error | null, unknown]>;
+    if (usingClusterKeys()) {
+      // A cluster pipelines only the keys of one node: one call per function, sent together.
+      results = await Promise.all(
+        fns.map((fn) =>
+          this.redis.zrevrangebyscore(indexKey(fn), '+inf', since, 'WITHSCORES').then(
+            (raw): [Error | null, unknown] => [null, raw],
+            (err: Error): [Error | null, unknown] => [err, null],
+          ),
+        ),
+      );
+    } else {
+      const pipeline = this.redis.pipeline();
+      for (const fn of fns) pipeline.zrevrangebyscore(indexKey(fn), '+inf', since, 'WITHSCORES');
+      results = (await pipeline.exec()) ?? [];
+    }
     const out: Record<string, Stats> = {};
     fns.forEach((fn, i) => {
       const [err, raw] = results[i] ?? [null, []];

@@ -3,9 +3,40 @@ import { createHash, randomUUID } from 'node:crypto';
 /** Redis key prefix of every BullMQ structure the platform creates. */
 export const QUEUE_PREFIX = 'faas';
 
-/** The BullMQ queue that holds one function's invocations. */
+/**
+ * Key naming. On a single Redis the keys keep the names they always had (an upgraded platform
+ * finds its queued jobs, records and dead letters where it left them). On a Redis Cluster every
+ * key a multi-key command or script touches together carries the same hash tag (`{...}`): a
+ * function's queue keys, its job locks, invocation records and index share the slot of
+ * `{fn.<name>}`, so different functions' queues spread over the shards. Set once, by
+ * connectRedis, from REDIS_URL.
+ */
+let clusterKeys = false;
+
+/** Switches key naming to the cluster's hash-tagged names (see connectRedis). */
+export function useClusterKeys(on = true): void {
+  clusterKeys = on;
+}
+
+/** Whether keys are named for a Redis Cluster. */
+export function usingClusterKeys(): boolean {
+  return clusterKeys;
+}
+
+/**
+ * A name whose keys share one hash slot on a cluster: `{name}`; unchanged on a single Redis.
+ * @example slotted('schedules') // 'schedules', or '{schedules}' on a cluster
+ */
+export function slotted(name: string): string {
+  return clusterKeys ? `{${name}}` : name;
+}
+
+/**
+ * The BullMQ queue that holds one function's invocations: `fn.<name>`, and on a cluster
+ * `{fn.<name>}`, which gives all its keys (`faas:{fn.<name>}:wait`, ...) one hash slot.
+ */
 export function queueName(functionName: string): string {
-  return `fn.${functionName}`;
+  return slotted(`fn.${functionName}`);
 }
 
 /**

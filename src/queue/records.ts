@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { WireError } from '../runtime/protocol.js';
 import type { LogLine } from '../worker/invoke.js';
 import { encodeEntry, INDEX_CAP, indexable, indexKey } from './invocation-index.js';
+import { functionOfInvocation, queueName, usingClusterKeys } from './names.js';
 
 export type InvocationStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
@@ -39,9 +40,16 @@ export interface InvocationRecord {
   history?: Array<{ attempt: number; error: InvocationRecord['error']; finishedAt: number }>;
 }
 
-/** Where each invocation's record lives: this prefix and its id. */
+/**
+ * Where each invocation's record lives: this prefix and its id; on a cluster the prefix, its
+ * function's queue hash tag and its id (`faas:inv:{fn.<name>}:<id>`), in the slot of the job's
+ * lock and the function's index, which the PUT script touches with it.
+ */
 const RECORD_KEY_PREFIX = 'faas:inv:';
-const key = (id: string) => `${RECORD_KEY_PREFIX}${id}`;
+const key = (id: string) => {
+  const fn = usingClusterKeys() ? functionOfInvocation(id) : undefined;
+  return fn ? `${RECORD_KEY_PREFIX}${queueName(fn)}:${id}` : `${RECORD_KEY_PREFIX}${id}`;
+};
 
 /**
  * Pub/sub channel told the id of every invocation that reached a final outcome (succeeded, or
@@ -55,7 +63,7 @@ export const ANNOUNCED_RECORD_BYTES = 16 * 1024;
 /**
  * Writes a record, and for a final outcome its entry in the function's index (see
  * invocation-index.ts), in one round trip: KEYS = lock (or '' for none), record, index;
- * ARGV = lock token, record JSON, TTL seconds, finished-at ms, index member ('' to skip), cap.
+ * ARGV = lock token, record JSON, TTL seconds, finished-at ms, index member ('' to skip), cap, id.
  * The index is trimmed to the cap and to the TTL, and expires with its newest record.
  */
 const PUT = `
@@ -68,11 +76,10 @@ if ARGV[5] ~= '' then
   redis.call('EXPIRE', KEYS[3], ARGV[3])
   -- A final outcome: tell the processes waiting for it (one channel for every function), with
   -- the record itself when it is small, so that the waiter need not read it back.
-  local id = string.sub(KEYS[2], ${RECORD_KEY_PREFIX.length + 1})
   if #ARGV[2] <= ${ANNOUNCED_RECORD_BYTES} then
-    redis.call('PUBLISH', '${RESULTS_CHANNEL}', id .. '\\n' .. ARGV[2])
+    redis.call('PUBLISH', '${RESULTS_CHANNEL}', ARGV[7] .. '\\n' .. ARGV[2])
   else
-    redis.call('PUBLISH', '${RESULTS_CHANNEL}', id)
+    redis.call('PUBLISH', '${RESULTS_CHANNEL}', ARGV[7])
   end
 end
 return 1`;
@@ -110,6 +117,7 @@ export class RecordStore {
       String(record.timings.finishedAt ?? Date.now()),
       indexable(record) ? encodeEntry(record) : '',
       String(INDEX_CAP),
+      record.id,
     ] as const;
     // Every job ends here: send the script's hash, and the script itself only when Redis lacks it.
     const written = await this.redis.evalsha(PUT_SHA, ...args).catch((err: Error) => {

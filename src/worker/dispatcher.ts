@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { FunctionSpec } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
-import { WORK_CHANNEL, workKeys } from '../queue/names.js';
+import { usingClusterKeys, WORK_CHANNEL, workKeys } from '../queue/names.js';
 import type { FunctionWorker } from './worker.js';
 
 export interface DispatcherOptions {
@@ -126,9 +126,22 @@ export class WorkerDispatcher {
     const idle = this.o.functions().filter((s) => !this.workers.has(s.name));
     if (idle.length === 0) return;
     try {
-      const pipe = this.o.redis.pipeline();
-      for (const s of idle) pipe.exists(...workKeys(s.name));
-      const results = (await pipe.exec()) ?? [];
+      let results: Array<[Error | null, unknown]>;
+      if (usingClusterKeys()) {
+        // A cluster pipelines only the keys of one node: one call per function, sent together.
+        results = await Promise.all(
+          idle.map((s) =>
+            this.o.redis.exists(...workKeys(s.name)).then(
+              (n): [Error | null, unknown] => [null, n],
+              (err: Error): [Error | null, unknown] => [err, 0],
+            ),
+          ),
+        );
+      } else {
+        const pipe = this.o.redis.pipeline();
+        for (const s of idle) pipe.exists(...workKeys(s.name));
+        results = (await pipe.exec()) ?? [];
+      }
       idle.forEach((s, i) => {
         const [err, n] = results[i] ?? [null, 0];
         if (!err && Number(n) > 0) this.wake(s.name);

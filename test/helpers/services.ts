@@ -7,17 +7,36 @@ import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/index.js';
 import { DockerDriver } from '../../src/pool/docker-driver.js';
+import { useClusterKeys, usingClusterKeys } from '../../src/queue/names.js';
+import { connectCluster } from '../../src/queue/redis.js';
+import { isClusterUrl } from '../../src/queue/redis-url.js';
 
 export const config = loadConfig(process.env);
 const START = 'start it with `npm run services:up`';
 
+/**
+ * A connection to the platform's Redis. For a `redis+cluster://` URL (a suite run against the
+ * cluster), an ioredis Cluster typed as Redis, and this process names its keys for a cluster,
+ * as the platform does.
+ */
 export async function requireRedis(url = config.REDIS_URL): Promise<Redis> {
-  const redis = new Redis(url, {
+  const once = {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,
-  });
+  };
+  let redis: Redis;
+  if (isClusterUrl(url)) {
+    useClusterKeys();
+    redis = connectCluster(url, once, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: () => null,
+    }) as unknown as Redis;
+  } else {
+    redis = new Redis(url, once);
+  }
   redis.on('error', () => undefined);
   try {
     await redis.connect();
@@ -76,7 +95,7 @@ export function uniqueName(prefix: string): string {
  */
 export async function heartbeat(instance: string): Promise<() => Promise<void>> {
   const redis = await requireRedis();
-  const key = `faas:instance:${instance}`;
+  const key = usingClusterKeys() ? `faas:instance:{instances}:${instance}` : `faas:instance:${instance}`;
   const beat = () => redis.set(key, JSON.stringify({ pid: process.pid, pool: [] }), 'EX', 10);
   await beat();
   const timer = setInterval(() => void beat().catch(() => undefined), 2000);

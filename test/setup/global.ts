@@ -6,6 +6,8 @@
  */
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
+import { connectCluster } from '../../src/queue/redis.js';
+import { isClusterUrl } from '../../src/queue/redis-url.js';
 
 let started = 0;
 
@@ -18,17 +20,26 @@ export async function teardown(): Promise<void> {
   const all = await docker
     .listContainers({ all: true, filters: { label: ['faas.platform'] } })
     .catch(() => [] as Docker.ContainerInfo[]);
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+  // Heartbeats live in the single Redis, and in a run against the cluster, in the cluster too.
+  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const single = new Redis(isClusterUrl(url) ? 'redis://127.0.0.1:6379' : url, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
   });
-  const alive = async (instance: string | undefined) =>
-    instance ? (await redis.exists(`faas:instance:${instance}`).catch(() => 0)) === 1 : false;
+  const cluster = isClusterUrl(url)
+    ? connectCluster(url, { maxRetriesPerRequest: 1 }, { lazyConnect: true })
+    : undefined;
+  const alive = async (instance: string | undefined) => {
+    if (!instance) return false;
+    if ((await single.exists(`faas:instance:${instance}`).catch(() => 0)) === 1) return true;
+    return (await cluster?.exists(`faas:instance:{instances}:${instance}`).catch(() => 0)) === 1;
+  };
   const left: Docker.ContainerInfo[] = [];
   for (const c of all) {
     if (c.Created >= started && !(await alive(c.Labels['faas.instance']))) left.push(c);
   }
-  redis.disconnect();
+  single.disconnect();
+  cluster?.disconnect();
   if (left.length > 0) {
     const names = left.map((c) => `${c.Names[0]} (${c.State})`).join(', ');
     await Promise.all(

@@ -1,4 +1,6 @@
 import { Redis } from 'ioredis';
+import { connectCluster } from '../../queue/redis.js';
+import { isClusterUrl } from '../../queue/redis-url.js';
 import { BaseConsumer } from './base.js';
 import { entryTime, redisIdentity, streamFields } from './record.js';
 
@@ -54,13 +56,22 @@ export class RedisStreamConsumer extends BaseConsumer {
   private lastTidy = 0;
 
   protected async open(): Promise<void> {
-    const redis = new Redis(this.opts.url, {
+    const once = {
       lazyConnect: true,
       // Fail at once while down: the loop below waits with backoff, entries stay pending.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
-    });
+    };
+    // A stream on a Redis Cluster: one key, so every command goes to the node holding it (an
+    // ioredis Cluster follows MOVED for the commands whose key it cannot see).
+    const redis = isClusterUrl(this.opts.url)
+      ? (connectCluster(this.opts.url, once, {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          clusterRetryStrategy: () => null,
+        }) as unknown as Redis)
+      : new Redis(this.opts.url, once);
     redis.on('error', () => undefined);
     this.redis = redis;
     redis.once('end', () => {
@@ -179,6 +190,7 @@ export class RedisStreamConsumer extends BaseConsumer {
 
 /** A Redis URL without its password, for logs. */
 function redisLabel(url: string): string {
+  if (isClusterUrl(url)) return url.replace(/^[^:]+:\/\/([^@]*@)?/, 'cluster ');
   try {
     const u = new URL(url);
     return `${u.hostname}:${u.port || 6379}`;

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { FunctionSpec, ScheduleTrigger } from '../../manifest/types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Enqueue } from '../../queue/enqueue.js';
-import { QUEUE_PREFIX } from '../../queue/names.js';
+import { QUEUE_PREFIX, slotted } from '../../queue/names.js';
 import { functionOfScheduler, scheduledEvent, schedulerId, tickDedupKey, tickOfJob } from './event.js';
 
 /** The BullMQ queue that holds every schedule's ticks (not invocations: each tick queues one). */
@@ -53,7 +53,7 @@ export class Schedules {
   private readonly connections: Redis[] = [];
 
   constructor(private readonly opts: SchedulesOptions) {
-    this.queue = new Queue(TICKS_QUEUE, { connection: this.connect(), prefix: QUEUE_PREFIX });
+    this.queue = new Queue(slotted(TICKS_QUEUE), { connection: this.connect(), prefix: QUEUE_PREFIX });
     this.queue.on('error', () => undefined);
     this.log = opts.logger.child({ component: 'schedules' });
     this.wanted = desiredSchedulers(opts.functions);
@@ -96,7 +96,7 @@ export class Schedules {
    */
   start(): void {
     if (this.wanted.size === 0) return;
-    this.worker = new Worker(TICKS_QUEUE, (job: Job<TickData>) => this.tick(job), {
+    this.worker = new Worker(slotted(TICKS_QUEUE), (job: Job<TickData>) => this.tick(job), {
       connection: this.connect(),
       prefix: QUEUE_PREFIX,
       concurrency: 4,
