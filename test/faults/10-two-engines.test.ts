@@ -189,8 +189,11 @@ describe('fault 10: two worker hosts on two Docker engines', () => {
         engine2,
         hostsOnEngine2.map((p) => p.instance),
       ).catch(() => 0);
-    if (engineDir) await secondEngine('down', engineDir);
-    for (const d of emptyDirs) await rm(d, { recursive: true, force: true });
+    try {
+      if (engineDir) await secondEngine('down', engineDir);
+    } finally {
+      for (const d of emptyDirs) await rm(d, { recursive: true, force: true });
+    }
   }, 180_000);
 
   it('(a) a 2,000-job burst is shared in proportion to the hosts’ caps; the pool spans both engines', async () => {
