@@ -31,6 +31,9 @@ down)
     as_root kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
+  # An engine stopped while it started or stopped containers can leave their root file systems
+  # mounted under its data root: unmount those (deepest first) before removing DIR.
+  grep -o " $dir/[^ ]*" /proc/mounts | sort -r | while read -r m; do as_root umount -l "$m" || true; done
   as_root rm -rf "$dir"
   ;;
 *) die "usage: second-engine.sh up|down DIR" ;;

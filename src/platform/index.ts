@@ -172,7 +172,12 @@ export async function startPlatform(
         redis,
         config.FAAS_CLUSTER,
         instance,
-        () => ({ capacity: hostPool.hostCap, containers: hostPool.snapshot().length }),
+        () => ({
+          capacity: hostPool.hostCap,
+          containers: hostPool.snapshot().length,
+          healthy: workers.engine.healthy,
+          ...(workers.engine.problem !== undefined && { problem: workers.engine.problem }),
+        }),
         log,
       );
       await beacon.start();

@@ -12,6 +12,7 @@ import { S3Gateway } from '../storage/s3-gateway.js';
 import { S3Proxy } from '../storage/s3-proxy/proxy.js';
 import { parseDuration } from '../util/duration.js';
 import { WorkerDispatcher } from '../worker/dispatcher.js';
+import { EngineWatch } from '../worker/engine-watch.js';
 import { FunctionWorker } from '../worker/worker.js';
 import type { Runtimes } from '../runtimes/index.js';
 import { dividePrewarm } from '../runtimes/prewarm.js';
@@ -22,6 +23,8 @@ import { defaultHostCap, s3ProxyOptions } from './services.js';
 export interface WorkersRole extends Started {
   pool: Pool;
   driver: DockerDriver;
+  /** Whether this host's Docker engine answers (status shows an unhealthy host). */
+  engine: EngineWatch;
 }
 
 /**
@@ -142,12 +145,27 @@ export async function startWorkers(
       }),
     logger: log,
   });
+  // A stopped engine: take no jobs, fail the ones waiting for a container (they retry on other
+  // hosts) and start none, until it answers again.
+  const failWaiting = (problem: string) => p.failWaiting({ kind: 'no-capacity', message: problem });
+  const engine = new EngineWatch({
+    ping: () => driver.ping(),
+    onDown: (problem) => {
+      dispatcher.pause();
+      failWaiting(problem);
+    },
+    whileDown: failWaiting,
+    onUp: () => dispatcher.resume(),
+    logger: log,
+  });
   const autoscaler = new Autoscaler({
     pool: p,
-    // Only functions with something going on here: an idle function costs no read.
+    // Only functions with something going on here: an idle function costs no read; none while
+    // the engine is down (no container could start).
     functions: () =>
       functions
         .all()
+        .filter(() => engine.healthy)
         .filter((s) => s.scale.min > 0 || dispatcher.has(s.name) || p.holds(s.name)) as FunctionSpec[],
     backlog: (fn) => readBacklog(ctx.producer.queue(fn), Date.now()),
     setConcurrency: (fn, n) => dispatcher.get(fn)?.setConcurrency(n),
@@ -178,7 +196,9 @@ export async function startWorkers(
   });
   autoscaler.start();
   closers.push(async () => autoscaler.stop());
-  return { pool: p, driver, stop: async () => undefined };
+  engine.start();
+  closers.push(async () => engine.stop());
+  return { pool: p, driver, engine, stop: async () => undefined };
 }
 
 /**

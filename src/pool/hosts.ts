@@ -19,12 +19,21 @@ export interface Host {
   lastHeartbeat: number;
   /** False once it has not beaten for `DOWN_AFTER_MS`. */
   up: boolean;
+  /**
+   * False while it beats but cannot run anything (its Docker engine does not answer); it takes
+   * no jobs then. Absent from hosts of an older version.
+   */
+  healthy?: boolean;
+  /** Why it is unhealthy. */
+  problem?: string;
 }
 
 /** What a host publishes with each beat. */
 export interface HostReport {
   capacity: number;
   containers: number;
+  healthy?: boolean;
+  problem?: string;
 }
 
 const BEAT_EVERY_MS = 2000;

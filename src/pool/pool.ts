@@ -345,6 +345,11 @@ export class Pool {
     return this.waiters.get(fn)?.length ?? 0;
   }
 
+  /** Fails every invocation waiting for a slot (their jobs retry, on another host if this one is unhealthy). */
+  failWaiting(wire: WireError): void {
+    for (const [, ws] of this.waiters) for (const w of ws.splice(0)) w.reject(new PoolError(wire));
+  }
+
   /** Stops every container and fails every waiter. */
   async close(): Promise<void> {
     this.closed = true;

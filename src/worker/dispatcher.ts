@@ -35,6 +35,7 @@ export class WorkerDispatcher {
   private idleTimer?: NodeJS.Timeout;
   private sweepTimer?: NodeJS.Timeout;
   private stopped = false;
+  private paused = false;
 
   constructor(private readonly o: DispatcherOptions) {
     this.log = o.logger.child({ component: 'dispatcher' });
@@ -63,9 +64,26 @@ export class WorkerDispatcher {
     return this.workers.has(fn);
   }
 
-  /** Starts `fn`'s worker unless it runs (or `fn` is not served here). */
+  /**
+   * Takes no new job on any function (this host cannot run them: its Docker engine does not
+   * answer); jobs already held go on. Other hosts take the queues' work meanwhile.
+   */
+  pause(): void {
+    this.paused = true;
+    for (const w of this.workers.values()) w.pause();
+  }
+
+  /** Takes jobs again, and starts workers for the queues that have work. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    for (const w of this.workers.values()) w.resume();
+    void this.sweep();
+  }
+
+  /** Starts `fn`'s worker unless it runs (or `fn` is not served here, or the host is paused). */
   wake(fn: string): void {
-    if (this.stopped || this.workers.has(fn)) return;
+    if (this.stopped || this.paused || this.workers.has(fn)) return;
     const closing = this.closing.get(fn);
     if (closing) {
       void closing.then(() => this.wake(fn));

@@ -100,6 +100,15 @@ export class FunctionWorker {
     if (this.worker && this.worker.concurrency !== n) this.worker.concurrency = n;
   }
 
+  /** Takes no new job (the jobs it holds go on); `resume` takes jobs again. */
+  pause(): void {
+    if (this.worker && !this.worker.isPaused()) void this.worker.pause(true);
+  }
+
+  resume(): void {
+    if (this.worker?.isPaused()) this.worker.resume();
+  }
+
   /**
    * Stops taking jobs and waits for the ones running, up to `deadlineMs`; jobs still running then
    * are left to BullMQ's stalled-job recovery (another worker, or this one restarted, runs them).

@@ -50,9 +50,9 @@ export async function writeManifestDir(manifest: string, fixtures: string[]): Pr
   return dir;
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}): ChildProcess {
+export function runCli(args: string[], env: Record<string, string> = {}, cwd = ROOT): ChildProcess {
   return spawn(process.execPath, [join(ROOT, 'bin', 'faas.js'), ...args], {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, FAAS_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -28,4 +28,16 @@ describe('faas status hosts', () => {
     expect(lines[1]).toMatch(/^w1\s+up\s+2\s+8\s+0\.5s ago$/);
     expect(lines[2]).toMatch(/^w2\s+DOWN\s+2\s+8\s+30\.0s ago$/);
   });
+
+  it('shows a host that beats but whose engine does not answer as unhealthy, with the problem', () => {
+    const sick = {
+      ...report('w3', 500),
+      healthy: false,
+      problem: 'the Docker engine does not answer: ENOENT',
+    };
+    const [, line] = renderHosts(hostsView([sick], T), T);
+    expect(line).toMatch(
+      /^w3\s+UNHEALTHY\s+2\s+8\s+0\.5s ago {2}\(the Docker engine does not answer: ENOENT\)$/,
+    );
+  });
 });

@@ -6,7 +6,15 @@ interface Status {
   instances: number;
   warm: number;
   /** Absent from a platform older than the hosts list. */
-  hosts?: Array<{ id: string; capacity: number; containers: number; lastHeartbeat: number; up: boolean }>;
+  hosts?: Array<{
+    id: string;
+    capacity: number;
+    containers: number;
+    lastHeartbeat: number;
+    up: boolean;
+    healthy?: boolean;
+    problem?: string;
+  }>;
   functions: Array<{
     name: string;
     backlog: { waiting: number; active: number; delayed: number; oldestWaitMs: number };
@@ -37,10 +45,10 @@ function render(s: Status): string {
 /** One line per worker host; a host that stopped beating says since when. */
 export function renderHosts(hosts: NonNullable<Status['hosts']>, now: number): string[] {
   if (hosts.length === 0) return [];
-  const head = `${'HOST'.padEnd(24)} ${'STATE'.padEnd(5)} ${'CONTAINERS'.padStart(10)} ${'CAPACITY'.padStart(8)}  LAST HEARTBEAT`;
+  const head = `${'HOST'.padEnd(24)} ${'STATE'.padEnd(9)} ${'CONTAINERS'.padStart(10)} ${'CAPACITY'.padStart(8)}  LAST HEARTBEAT`;
   const rows = hosts.map(
     (h) =>
-      `${h.id.padEnd(24)} ${(h.up ? 'up' : 'DOWN').padEnd(5)} ${String(h.containers).padStart(10)} ${String(h.capacity).padStart(8)}  ${((now - h.lastHeartbeat) / 1000).toFixed(1)}s ago`,
+      `${h.id.padEnd(24)} ${(!h.up ? 'DOWN' : h.healthy === false ? 'UNHEALTHY' : 'up').padEnd(9)} ${String(h.containers).padStart(10)} ${String(h.capacity).padStart(8)}  ${((now - h.lastHeartbeat) / 1000).toFixed(1)}s ago${h.up && h.problem ? `  (${h.problem})` : ''}`,
   );
   return [head, ...rows, ''];
 }

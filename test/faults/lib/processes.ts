@@ -78,23 +78,29 @@ async function heartbeat(instance: string): Promise<string | null> {
 /**
  * Starts `faas <role>` as a child process on the manifest in `dir`, with a unique instance name,
  * and waits until it is ready: `/healthz` answers 200 (api, up) or its heartbeat is in Redis
- * (worker).
+ * (worker). With `bare`, it is started as a host joining a cluster is: in the folder `bare.cwd`
+ * (empty), without `--manifest`, with only the settings in `env` (it serves what is deployed).
  */
 export async function startFaas(
   role: Role,
   dir: string,
   env: Record<string, string> = {},
+  bare?: { cwd: string },
 ): Promise<FaasProcess> {
   const instance = `f${Math.random().toString(36).slice(2, 10)}`;
   const port = role === 'worker' ? undefined : Number(env.FAAS_PORT ?? (await freePort()));
-  const child = runCli([role, '--manifest', join(dir, 'manifest.yaml')], {
-    FAAS_STATE_DIR: join(dir, 'state'),
-    FAAS_CLUSTER: clusterOf(dir),
-    FAAS_PREWARM: '0',
-    ...env,
-    FAAS_INSTANCE: instance,
-    ...(port ? { FAAS_PORT: String(port) } : {}),
-  });
+  const child = runCli(
+    bare ? [role] : [role, '--manifest', join(dir, 'manifest.yaml')],
+    {
+      FAAS_STATE_DIR: join(dir, 'state'),
+      FAAS_CLUSTER: clusterOf(dir),
+      FAAS_PREWARM: '0',
+      ...env,
+      FAAS_INSTANCE: instance,
+      ...(port ? { FAAS_PORT: String(port) } : {}),
+    },
+    bare?.cwd,
+  );
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
