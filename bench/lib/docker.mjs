@@ -25,7 +25,8 @@ export async function runtimeImage() {
   ]);
   const tags = out
     .split('\n')
-    .filter((l) => l && !l.endsWith(':latest') && !l.endsWith(':<none>'))
+    // The Node.js image (faas-runtime:<hash>), not another runtime's (faas-runtime-python:…).
+    .filter((l) => l && /\tfaas-runtime:/.test(l) && !l.endsWith(':latest') && !l.endsWith(':<none>'))
     .sort()
     .reverse();
   const tag = tags[0]?.split('\t')[1];

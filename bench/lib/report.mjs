@@ -56,9 +56,18 @@ export function breakdownTable(b) {
     const t = b?.[side];
     if (!t?.stages) continue;
     const rows = [[`${side} stage`, 'median ms', 'mean ms', 'share']];
-    const sum = Object.values(t.stages).reduce((a, s) => a + s.median_ms, 0);
+    // Shares of the answer's path: stages that were not seen, and the job's completion (which
+    // follows the record off that path), have none.
+    const onPath = (/** @type {string} */ k, /** @type {any} */ s) =>
+      Number.isFinite(s.median_ms) && k !== 'record_to_complete';
+    const sum = Object.entries(t.stages).reduce((a, [k, s]) => a + (onPath(k, s) ? s.median_ms : 0), 0);
     for (const [k, s] of Object.entries(t.stages))
-      rows.push([k, fmt(s.median_ms), fmt(s.mean_ms), `${Math.round((100 * s.median_ms) / sum)}%`]);
+      rows.push([
+        k,
+        fmt(s.median_ms),
+        fmt(s.mean_ms),
+        onPath(k, s) ? `${Math.round((100 * s.median_ms) / sum)}%` : '—',
+      ]);
     rows.push(['(end to end, median)', fmt(t.total_median_ms), '', '']);
     out.push(table(rows));
   }
