@@ -39,11 +39,6 @@ export interface RoleContext {
   secrets: Record<string, string | undefined>;
 }
 
-/** A started role: stopped in reverse order of starting. */
-export interface Started {
-  stop(): Promise<void>;
-}
-
 /**
  * Runs `work` after the previous change finished, one at a time and in order: a role reconfigures
  * for each deploy as it lands, never for two at once.

@@ -17,10 +17,11 @@ import { FunctionWorker } from '../worker/worker.js';
 import type { Runtimes } from '../runtimes/index.js';
 import { dividePrewarm } from '../runtimes/prewarm.js';
 import type { FunctionsChange } from './functions.js';
-import { serial, type RoleContext, type Started } from './roles.js';
+import { serial, type RoleContext } from './roles.js';
 import { defaultHostCap, s3ProxyOptions } from './services.js';
 
-export interface WorkersRole extends Started {
+/** The workers role's parts other roles read; it stops through the closers it registers. */
+export interface WorkersRole {
   pool: Pool;
   driver: DockerDriver;
   /** Whether this host's Docker engine answers (status shows an unhealthy host). */
@@ -198,7 +199,7 @@ export async function startWorkers(
   closers.push(async () => autoscaler.stop());
   engine.start();
   closers.push(async () => engine.stop());
-  return { pool: p, driver, engine, stop: async () => undefined };
+  return { pool: p, driver, engine };
 }
 
 /**
