@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import * as Minio from 'minio';
 import type { Config } from '../config/index.js';
 import type { S3ProxyOptions } from '../storage/s3-proxy/proxy.js';
+import { StoreApi } from '../triggers/bucket/store-api.js';
 import { UserError } from '../util/user-error.js';
 import { checkDocker, checkRedis, checkStorage } from '../cli/preflight.js';
 import type { Roles } from './roles.js';
@@ -32,17 +32,9 @@ export function s3ProxyOptions(config: Config): S3ProxyOptions {
   };
 }
 
-export function minioClient(config: Config): Minio.Client {
-  const url = new URL(config.S3_ENDPOINT);
-  const useSSL = url.protocol === 'https:';
-  return new Minio.Client({
-    endPoint: url.hostname.replace(/^\[|\]$/g, ''),
-    port: url.port ? Number(url.port) : useSSL ? 443 : 80,
-    useSSL,
-    accessKey: config.S3_ACCESS_KEY_ID,
-    secretKey: config.S3_SECRET_ACCESS_KEY,
-    region: config.S3_REGION,
-  });
+/** The store's bucket-notification and listen calls (MinIO's API beyond plain S3). */
+export function minioClient(config: Config): StoreApi {
+  return new StoreApi(s3ProxyOptions(config));
 }
 
 export async function readTargetToken(stateDir: string): Promise<string> {

@@ -18,12 +18,13 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import * as Minio from 'minio';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BucketTrigger, FunctionSpec } from '../../src/manifest/types.js';
 import type { Enqueue, RoutedEvent } from '../../src/queue/enqueue.js';
 import { BucketListener, type BucketListenerOptions } from '../../src/triggers/bucket/listener.js';
+import { StoreApi } from '../../src/triggers/bucket/store-api.js';
+import { s3ProxyOptions } from '../../src/platform/services.js';
 import { bucketDedupKey } from '../../src/triggers/bucket/record.js';
 import { fnSpec } from '../helpers/spec.js';
 import { config, requireMinio, uniqueName } from '../helpers/services.js';
@@ -53,16 +54,8 @@ function bucketTrigger(bucket: string, over: Partial<BucketTrigger> = {}): Bucke
   return { type: 'bucket', bucket, events: ['s3:ObjectCreated:*'], prefix: '', suffix: '', ...over };
 }
 
-function minioClient(): Minio.Client {
-  const url = new URL(config.S3_ENDPOINT);
-  return new Minio.Client({
-    endPoint: url.hostname,
-    port: Number(url.port || 80),
-    useSSL: url.protocol === 'https:',
-    accessKey: config.S3_ACCESS_KEY_ID,
-    secretKey: config.S3_SECRET_ACCESS_KEY,
-    region: config.S3_REGION,
-  });
+function minioClient(): StoreApi {
+  return new StoreApi(s3ProxyOptions(config));
 }
 
 function captureLogs() {

@@ -12,7 +12,7 @@ const bytes = (d: SourceData): string | Uint8Array =>
       : new Uint8Array(d);
 
 /** SHA-256 (or HMAC-SHA-256 with a secret) in the shape the SigV4 signer takes. */
-class Sha256 {
+export class Sha256 {
   private readonly hash: Hash | Hmac;
   constructor(secret?: SourceData) {
     this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));

@@ -3,7 +3,7 @@
  *
  * Not the client's `listenBucketNotification`: its NotificationPoller never says when the server
  * has subscribed, its `stop()` only takes effect on the next record (an idle stream stays open, a
- * leaked socket), it re-polls at once on `end` and gives up on `error`. So the client only signs
+ * leaked socket), it re-polls at once on `end` and gives up on `error`. So the platform only signs
  * the request (a presigned URL keeps the credentials inside it) and this module owns the socket.
  *
  * What MinIO does (read in cmd/listen-notification-handlers.go, checked against the server here):
@@ -22,7 +22,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type * as Minio from 'minio';
+import type { StoreApi } from './store-api.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ListenFilter } from './plan.js';
 
@@ -39,7 +39,7 @@ export class ListenError extends Error {
 }
 
 export interface ListenStreamOptions {
-  client: Minio.Client;
+  client: StoreApi;
   bucket: string;
   filter: ListenFilter;
   logger: Logger;
@@ -113,14 +113,8 @@ export function openListenStream(opts: ListenStreamOptions, handlers: ListenHand
   };
   if (opts.filter.prefix) query.prefix = opts.filter.prefix;
   if (opts.filter.suffix) query.suffix = opts.filter.suffix;
-  // The client stringifies arrays as repeated keys (`events=a&events=b`), which MinIO expects.
-  const signed = opts.client.presignedUrl(
-    'GET',
-    opts.bucket,
-    '',
-    SIGNATURE_TTL_S,
-    query as Record<string, string>,
-  );
+  // Arrays become repeated keys (`events=a&events=b`), which MinIO expects.
+  const signed = opts.client.listenUrl(opts.bucket, query, SIGNATURE_TTL_S);
   signed.then(
     (url) => {
       if (done) return;

@@ -1,5 +1,4 @@
 import type http from 'node:http';
-import type * as Minio from 'minio';
 import type { FunctionSpec } from '../../manifest/types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Enqueue, RoutedEvent } from '../../queue/enqueue.js';
@@ -7,10 +6,11 @@ import { routeBucketRecord } from '../route.js';
 import { DEFAULT_BACKOFF, reconnectDelay, type BackoffOptions } from './backoff.js';
 import { openListenStream, type ListenError, type ListenStream } from './listen-stream.js';
 import { listenPlan, type ListenFilter } from './plan.js';
+import type { StoreApi } from './store-api.js';
 import { bucketDedupKey, normalizeRecord } from './record.js';
 
 export interface BucketListenerOptions {
-  client: Minio.Client;
+  client: StoreApi;
   functions: FunctionSpec[];
   /** Where routed events go; the listener knows nothing else of the platform. */
   sink: Enqueue;
@@ -175,7 +175,7 @@ export class BucketListener {
     b.failures++;
     const retryInMs = reconnectDelay(b.failures, this.backoff, Math.random());
     const fields = { bucket: b.name, attempt: b.reconnects + 1, retryInMs, err: err.message };
-    // From the listen reply, or from the client when it looks up the bucket's region.
+    // From the listen reply's error document.
     if ((err as ListenError).code === 'NoSuchBucket')
       this.log.error(fields, `bucket ${b.name} does not exist: create it or fix triggers`);
     else this.log.warn(fields, `bucket event stream for ${b.name} lost; reconnecting`);

@@ -1,5 +1,4 @@
 import type { Hono } from 'hono';
-import * as Minio from 'minio';
 import { safeEqual } from '../../api/auth.js';
 import { limitBody } from '../../api/body-limit.js';
 import { HttpError } from '../../api/errors.js';
@@ -10,6 +9,7 @@ import type { Enqueue, RoutedEvent } from '../../queue/enqueue.js';
 import { UserError } from '../../util/user-error.js';
 import { routeBucketRecord } from '../route.js';
 import { listenPlan } from './plan.js';
+import type { NotificationRule, StoreApi } from './store-api.js';
 import { bucketDedupKey, InvalidRecordError, normalizeRecord } from './record.js';
 
 /** The notification target `services:up` configures in MinIO (`MINIO_NOTIFY_WEBHOOK_*_FAAS`). */
@@ -131,21 +131,12 @@ export function minioTargetRoute(
  * filter when it is the bucket's only one. Replaces the bucket's notification configuration.
  * @throws with a message naming the fix when MinIO has no such target.
  */
-export async function configureTargets(client: Minio.Client, functions: FunctionSpec[]): Promise<string[]> {
+export async function configureTargets(client: StoreApi, functions: FunctionSpec[]): Promise<string[]> {
   const buckets: string[] = [];
   let arns = [TARGET_ARN, FAST_TARGET_ARN];
   for (const [bucket, filter] of listenPlan(functions)) {
-    const config = (targets: string[]) => {
-      const c = new Minio.NotificationConfig();
-      for (const arn of targets) {
-        const q = new Minio.QueueConfig(arn);
-        for (const e of filter.events) q.addEvent(e as Minio.NotificationEvent);
-        if (filter.prefix) q.addFilterPrefix(filter.prefix);
-        if (filter.suffix) q.addFilterSuffix(filter.suffix);
-        c.add(q);
-      }
-      return c;
-    };
+    const config = (targets: string[]): NotificationRule[] =>
+      targets.map((arn) => ({ arn, events: filter.events, prefix: filter.prefix, suffix: filter.suffix }));
     try {
       await client.setBucketNotification(bucket, config(arns));
     } catch (err) {
