@@ -281,11 +281,16 @@ export class Pool {
         oldestWaiterMs: q.length > 0 ? now - (q[0] as Waiter).since : 0,
       });
       const min = removed ? 0 : spec.scale.min;
-      // What this host would like, published to the other hosts; what it may have, from them.
-      const want = Math.min(
-        this.o.hostCap,
-        wantedContainers({ ...backlog, concurrency: spec.concurrency, min, max: spec.scale.max }),
-      );
+      // What this host would like, published to the other hosts (none while its engine refuses
+      // the function's containers: its share goes to hosts that can start them); what it may
+      // have, from them.
+      const refused = this.backoff.waitFor(fn, now) > 0;
+      const want = refused
+        ? 0
+        : Math.min(
+            this.o.hostCap,
+            wantedContainers({ ...backlog, concurrency: spec.concurrency, min, max: spec.scale.max }),
+          );
       this.cluster.want(fn, want, spec.scale.max);
       const cap = this.cluster.capFor(fn, spec.scale.max);
       inputs.push({
