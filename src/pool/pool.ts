@@ -292,7 +292,8 @@ export class Pool {
             wantedContainers({ ...backlog, concurrency: spec.concurrency, min, max: spec.scale.max }),
           );
       this.cluster.want(fn, want, spec.scale.max);
-      const cap = this.cluster.capFor(fn, spec.scale.max);
+      // While it backs off, nothing is to start here (and no decision to log every round).
+      const cap = refused ? { max: spec.scale.max, room: 0 } : this.cluster.capFor(fn, spec.scale.max);
       inputs.push({
         fn,
         ...backlog,

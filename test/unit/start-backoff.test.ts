@@ -96,8 +96,10 @@ describe('a pool whose engine refuses container starts', () => {
     );
     expect(more.every((o) => !o.ok && o.backoffMs !== undefined && o.backoffMs > 0)).toBe(true);
     expect(engine.runs).toBe(1);
-    // Decisions of the autoscaler's loop start nothing during the pause either.
-    for (let i = 0; i < 20; i++) p.rescale();
+    // Decisions of the autoscaler's loop start nothing during the pause either, with a backlog.
+    p.observe('refused', { waiting: 50, active: 0, oldestWaitMs: 10 });
+    for (let i = 0; i < 20; i++)
+      expect(p.rescale()).toEqual([expect.objectContaining({ fn: 'refused', start: 0 })]);
     expect(engine.runs).toBe(1);
   });
 
