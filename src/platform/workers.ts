@@ -7,6 +7,7 @@ import { Autoscaler } from '../pool/autoscaler.js';
 import { DockerDriver } from '../pool/docker-driver.js';
 import { Pool } from '../pool/pool.js';
 import { Reaper } from '../pool/reaper.js';
+import { RedisSlotLedger } from '../pool/slot-ledger.js';
 import { readBacklog } from '../queue/backlog.js';
 import { S3Gateway } from '../storage/s3-gateway.js';
 import { S3Proxy } from '../storage/s3-proxy/proxy.js';
@@ -19,6 +20,9 @@ import { dividePrewarm } from '../runtimes/prewarm.js';
 import type { FunctionsChange } from './functions.js';
 import { serial, type RoleContext } from './roles.js';
 import { defaultHostCap, s3ProxyOptions } from './services.js';
+
+/** A host whose engine is down holds off a function's jobs this long after handing them back. */
+const ENGINE_DOWN_HOLD_MS = 1000;
 
 /** The workers role's parts other roles read; it stops through the closers it registers. */
 export interface WorkersRole {
@@ -115,6 +119,8 @@ export async function startWorkers(
       specs.map((s) => s.runtime),
     ),
     hostCap: config.FAAS_MAX_CONTAINERS ?? defaultHostCap(),
+    // scale.max counts every host's containers of a function: each start takes a slot from here.
+    slots: new RedisSlotLedger(ctx.redis, config.FAAS_CLUSTER, instance),
     genericLimits: { memoryBytes: 128 * 1024 * 1024, cpu: 1, pids: 128 },
     region: config.S3_REGION,
     onViolation: (fn, reason) => metrics.protocolViolations.inc({ function: fn ?? '', reason }),
@@ -146,9 +152,10 @@ export async function startWorkers(
       }),
     logger: log,
   });
-  // A stopped engine: take no jobs, fail the ones waiting for a container (they retry on other
-  // hosts) and start none, until it answers again.
-  const failWaiting = (problem: string) => p.failWaiting({ kind: 'no-capacity', message: problem });
+  // A stopped engine: take no jobs, hand the ones waiting for a container back to the queue (for
+  // other hosts, no attempt spent) and start none, until it answers again.
+  const failWaiting = (problem: string) =>
+    p.failWaiting({ kind: 'no-capacity', message: problem }, ENGINE_DOWN_HOLD_MS);
   const engine = new EngineWatch({
     ping: () => driver.ping(),
     onDown: (problem) => {

@@ -22,7 +22,17 @@ export interface ScaleInput {
   oldestWaitMs: number;
   concurrency: number;
   min: number;
+  /**
+   * The most containers the function may have on this host: its scale.max, or, when other hosts
+   * run it too, what the cluster's ledger leaves this host (cluster-cap.ts `capLeft`). Ready
+   * containers beyond it drain, idle ones first, busy ones after their invocation.
+   */
   max: number;
+  /**
+   * Containers it may still start here under the cluster's cap (the ledger's line counts those
+   * draining and being removed too); unlimited when absent.
+   */
+  room?: number;
   idleTimeoutMs: number;
   containers: ScaleContainer[];
 }
@@ -140,7 +150,7 @@ export function decide(inputs: ScaleInput[], hostCap: number, now: number): Scal
       reason: 'steady',
     };
     if (have.length < want) {
-      d.start = Math.min(want - have.length, room);
+      d.start = Math.min(want - have.length, room, i.room ?? Infinity);
       room -= d.start;
       d.reason = `backlog ${i.waiting + i.active} (${i.waiting} waiting) wants ${wanted[k]}, share ${want}, has ${have.length}`;
       return d;
@@ -150,6 +160,12 @@ export function decide(inputs: ScaleInput[], hostCap: number, now: number): Scal
     const byIdle = have
       .filter((c) => c.state === 'ready')
       .sort((a, b) => a.inFlight - b.inFlight || a.lastUsed - b.lastUsed);
+    if (have.length > i.max) {
+      // Its cap here shrank (another host's share of the cluster's max grew): give the slots back.
+      d.drain = byIdle.slice(0, have.length - i.max).map((c) => c.name);
+      d.reason = `cap here ${i.max} (scale.max shared with other hosts): ${have.length} → ${have.length - d.drain.length}`;
+      return d;
+    }
     if (starved && want < have.length && (wanted[k] as number) > want) {
       d.drain = byIdle.slice(0, excess).map((c) => c.name);
       d.reason = `host cap ${hostCap} shared: ${want} of ${have.length} kept for a function that needs room`;

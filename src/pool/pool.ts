@@ -19,22 +19,33 @@ import {
   type ContainerLimits,
   type ContainerSpec,
 } from './driver.js';
+import type { SlotLedger } from './cluster-cap.js';
+import { ClusterSlots } from './cluster-slots.js';
 import {
   decide,
   hostBacklog,
+  wantedContainers,
   type QueueReading,
   type ScaleContainer,
   type ScaleDecision,
   type ScaleInput,
 } from './autoscale.js';
 import { pickContainer } from './placement.js';
+import { StartBackoff } from './start-backoff.js';
 import { transition, type PoolContainer } from './state.js';
 import type { Violation, ViolationReason } from './violations.js';
 
-/** Raised to a waiting invocation when no container could be made ready for it. */
+/**
+ * Raised to a waiting invocation when no container could be made ready for it. With `backoffMs`
+ * this host's engine refuses to start containers and the pool waits that long before it tries
+ * again: the job belongs back in the queue, for another host (no attempt of it was made).
+ */
 export class PoolError extends Error {
   override name = 'PoolError';
-  constructor(readonly wire: WireError) {
+  constructor(
+    readonly wire: WireError,
+    readonly backoffMs?: number,
+  ) {
     super(wire.message);
   }
 }
@@ -70,6 +81,12 @@ export interface PoolOptions {
   prewarmByRuntime?: Partial<Record<RuntimeName, number>>;
   /** Function containers on this host, all functions together. */
   hostCap: number;
+  /**
+   * The cluster's ledger of each function's containers: with it, scale.max counts the containers
+   * of every host that shares it, and a container starts only on a slot it granted. Without it,
+   * scale.max counts this host's containers only.
+   */
+  slots?: SlotLedger;
   /** Limits of generic containers before they are given to a function. */
   genericLimits: ContainerLimits;
   /** The platform's S3 region, given to functions as AWS_REGION (S3_REGION). @defaultValue 'us-east-1' */
@@ -125,9 +142,23 @@ export class Pool {
   private readonly log: Logger;
   /** Engine starts in flight; close() waits for them, so that none outlives the pool. */
   private readonly starting = new Set<Promise<string>>();
+  /** Each function's slots under the cluster's scale.max. */
+  private readonly cluster: ClusterSlots;
+  /** Kinds of container whose last start the engine refused, and until when none starts. */
+  private readonly backoff = new StartBackoff();
+  /** A refill of generic containers waiting for a start backoff to end. */
+  private refillTimer?: NodeJS.Timeout;
 
   constructor(private readonly o: PoolOptions) {
     this.log = o.logger.child({ component: 'pool' });
+    this.cluster = new ClusterSlots({
+      ledger: o.slots,
+      host: o.instance,
+      counted: (fn) => this.of(fn).length,
+      grant: (fn, n) => this.startGranted(fn, n),
+      wake: () => this.rescale(),
+      logger: o.logger,
+    });
   }
 
   /** Starts the warm generic containers. Scaling is the autoscaler's (see autoscaler.ts). */
@@ -150,7 +181,7 @@ export class Pool {
     const serving = this.of(spec.name).filter((c) => c.state === 'ready' && !this.current(c)).length;
     this.retire(spec.name, (c) => !this.current(c), 'new-version');
     const replace = Math.min(serving, spec.scale.max, this.o.hostCap);
-    for (let i = 0; i < replace; i++) this.background(this.provide(spec), 'start a container', spec.name);
+    if (replace > 0) this.cluster.ask(spec.name, replace, spec.scale.max);
   }
 
   /**
@@ -222,6 +253,7 @@ export class Pool {
    */
   rescale(now = Date.now()): ScaleDecision[] {
     if (this.closed) return [];
+    this.cluster.beat(now);
     const inputs = this.scaleInputs(now);
     const decisions = decide(inputs, this.o.hostCap, now);
     for (const d of decisions) this.carryOut(d);
@@ -239,18 +271,35 @@ export class Pool {
       const observed = removed || !read || now - read.at > STALE_READING_MS ? undefined : read;
       const mine = this.of(fn);
       const busy = observed && observed.waiting + observed.active > 0;
-      if (mine.length === 0 && q.length === 0 && !busy && (removed || spec.scale.min === 0)) continue;
+      if (mine.length === 0 && q.length === 0 && !busy && (removed || spec.scale.min === 0)) {
+        this.cluster.want(fn, 0, spec.scale.max);
+        continue;
+      }
       const backlog = hostBacklog(observed, {
         waiters: q.length,
         inFlight: mine.filter((c) => this.current(c)).reduce((n, c) => n + c.inFlight, 0),
         oldestWaiterMs: q.length > 0 ? now - (q[0] as Waiter).since : 0,
       });
+      const min = removed ? 0 : spec.scale.min;
+      // What this host would like, published to the other hosts (none while its engine refuses
+      // the function's containers: its share goes to hosts that can start them); what it may
+      // have, from them.
+      const refused = this.backoff.waitFor(fn, now) > 0;
+      const want = refused
+        ? 0
+        : Math.min(
+            this.o.hostCap,
+            wantedContainers({ ...backlog, concurrency: spec.concurrency, min, max: spec.scale.max }),
+          );
+      this.cluster.want(fn, want, spec.scale.max);
+      // While it backs off, nothing is to start here (and no decision to log every round).
+      const cap = refused ? { max: spec.scale.max, room: 0 } : this.cluster.capFor(fn, spec.scale.max);
       inputs.push({
         fn,
         ...backlog,
         concurrency: spec.concurrency,
-        min: removed ? 0 : spec.scale.min,
-        max: spec.scale.max,
+        min: Math.min(min, cap.max),
+        ...cap,
         idleTimeoutMs: spec.scale.idleTimeoutMs,
         containers: this.scaleView(fn),
       });
@@ -265,7 +314,9 @@ export class Pool {
   private carryOut(d: ScaleDecision): void {
     const spec = this.specs.get(d.fn);
     if (!spec || this.closed) return;
-    for (let i = 0; i < d.start; i++) this.background(this.provide(spec), 'start a container', spec.name);
+    if (d.start > 0 && this.backoff.waitFor(d.fn, Date.now()) === 0) {
+      this.cluster.ask(d.fn, d.start, spec.scale.max);
+    }
     for (const name of d.drain) {
       const c = this.containers.get(name);
       if (!c || c.state !== 'ready') continue;
@@ -274,6 +325,18 @@ export class Pool {
       if (c.inFlight === 0) this.background(this.stop(c, 'scale-down'), 'stop a container', c.fn);
     }
     if (d.start || d.drain.length) this.o.onChange?.();
+  }
+
+  /**
+   * Starts `n` containers of `fn` on slots the cluster's ledger granted; returns how many it
+   * started (none once the pool closes, the function is gone or its starts back off).
+   */
+  private startGranted(fn: string, n: number): number {
+    const spec = this.specs.get(fn);
+    if (!spec || this.closed || this.backoff.waitFor(fn, Date.now()) > 0) return 0;
+    for (let i = 0; i < n; i++) this.background(this.provide(spec), 'start a container', fn);
+    if (n > 0) this.o.onChange?.();
+    return n;
   }
 
   /** Waits for a free slot on a ready container of `spec`'s function, starting containers as needed. */
@@ -345,14 +408,18 @@ export class Pool {
     return this.waiters.get(fn)?.length ?? 0;
   }
 
-  /** Fails every invocation waiting for a slot (their jobs retry, on another host if this one is unhealthy). */
-  failWaiting(wire: WireError): void {
-    for (const [, ws] of this.waiters) for (const w of ws.splice(0)) w.reject(new PoolError(wire));
+  /**
+   * Fails every invocation waiting for a slot. With `backoffMs` their jobs go back to the queue
+   * (for other hosts; no attempt made) and this host takes none of them for that long.
+   */
+  failWaiting(wire: WireError, backoffMs?: number): void {
+    for (const [, ws] of this.waiters) for (const w of ws.splice(0)) w.reject(new PoolError(wire, backoffMs));
   }
 
   /** Stops every container and fails every waiter. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.refillTimer);
     for (const [, ws] of this.waiters) {
       for (const w of ws.splice(0))
         w.reject(new PoolError({ kind: 'no-capacity', message: 'the pool is shutting down' }));
@@ -400,8 +467,20 @@ export class Pool {
         waitedMs: now - w.since,
       });
     }
+    if (q.length === 0) return;
+    // The engine refuses this function's containers and none here can serve: the jobs go back
+    // to the queue, for hosts whose engine starts them.
+    const waitMs = this.backoff.waitFor(fn, now);
+    if (waitMs > 0 && !mine.some((c) => ['starting', 'loading', 'ready'].includes(c.state))) {
+      const wire: WireError = {
+        kind: 'no-capacity',
+        message: `this host's Docker engine refused to start a container of ${fn}; trying again in ${waitMs} ms`,
+      };
+      for (const w of q.splice(0)) w.reject(new PoolError(wire, waitMs));
+      return;
+    }
     // No free slot for the rest: the growth policy decides what starts (and what makes room).
-    if (q.length > 0) this.rescale(now);
+    this.rescale(now);
   }
 
   /** Makes one container ready for `spec`: a generic warm one when there is one, else a new one. */
@@ -450,18 +529,27 @@ export class Pool {
         return;
       }
       transition(c, 'ready');
+      this.backoff.succeeded(spec.name);
       c.lastUsed = Date.now();
       this.log.debug(
         { container: c.name, fn: spec.name, prewarmed: c.prewarmed, ms: Date.now() - c.createdAt },
         'container ready',
       );
     } catch (err) {
-      const wire: WireError =
-        (err as WireError).kind !== undefined
-          ? (err as WireError)
-          : { kind: 'no-capacity', message: `could not start a container: ${(err as Error).message}` };
+      const engine = (err as WireError).kind === undefined;
+      const wire: WireError = engine
+        ? { kind: 'no-capacity', message: `could not start a container: ${(err as Error).message}` }
+        : (err as WireError);
+      // The engine refused (not the function's code): no more starts of it for a while.
+      const backoffMs =
+        engine && !this.closed ? this.backoff.failed(spec.name, Date.now(), Math.random()) : undefined;
       this.log[this.closed ? 'debug' : 'warn'](
-        { container: c.name, fn: spec.name, err: wire.message },
+        {
+          container: c.name,
+          fn: spec.name,
+          err: wire.message,
+          ...(backoffMs !== undefined && { failures: this.backoff.failuresOf(spec.name), backoffMs }),
+        },
         'container failed to become ready',
       );
       await this.stop(c, 'failed');
@@ -471,7 +559,10 @@ export class Pool {
         (x) => x.state === 'starting' || x.state === 'loading',
       ).length;
       const ready = this.of(spec.name).filter((x) => x.state === 'ready').length;
-      if (ready === 0 && starting === 0) for (const w of q.splice(0)) w.reject(new PoolError(wire));
+      if (ready === 0 && starting === 0) {
+        const waitMs = this.backoff.waitFor(spec.name, Date.now());
+        for (const w of q.splice(0)) w.reject(new PoolError(wire, waitMs > 0 ? waitMs : undefined));
+      }
     }
     this.pump(spec.name);
     this.o.onChange?.();
@@ -599,6 +690,16 @@ export class Pool {
   }
 
   private refillGenericOf(runtime: RuntimeName, prewarm: number): void {
+    const key = `generic:${runtime}`;
+    const waitMs = this.backoff.waitFor(key, Date.now());
+    if (waitMs > 0) {
+      this.refillTimer ??= setTimeout(() => {
+        this.refillTimer = undefined;
+        this.refillGeneric();
+      }, waitMs);
+      this.refillTimer.unref();
+      return;
+    }
     const have = [...this.containers.values()].filter(
       (c) => (c.state === 'generic' || c.state === 'starting') && c.fn === undefined && c.runtime === runtime,
     ).length;
@@ -607,6 +708,7 @@ export class Pool {
       const c = this.newContainer(undefined, runtime);
       this.boot(c, this.o.genericLimits)
         .then(() => {
+          this.backoff.succeeded(key);
           this.o.onChange?.();
           // An invocation may be waiting for exactly this container.
           for (const fn of this.waiters.keys()) this.pump(fn);
@@ -614,7 +716,11 @@ export class Pool {
         .catch((err: Error) => {
           // A start cut short by shutdown is expected: only a failure while running is news.
           const level = this.closed ? 'debug' : 'warn';
-          this.log[level]({ container: c.name, err: err.message }, 'generic container failed to start');
+          const backoffMs = this.closed ? undefined : this.backoff.failed(key, Date.now(), Math.random());
+          this.log[level](
+            { container: c.name, err: err.message, backoffMs },
+            'generic container failed to start',
+          );
           this.background(this.stop(c, 'failed'), 'remove a failed container', c.fn);
         });
     }
@@ -665,6 +771,8 @@ export class Pool {
     await rm(this.taskDir(c), { recursive: true, force: true }).catch(() => undefined);
     transition(c, 'dead');
     this.containers.delete(c.name);
+    // Removed from the engine: its slot under the cluster's scale.max is free.
+    if (c.fn) this.cluster.release(c.fn);
     this.o.onChange?.();
     // The room it leaves may be what another function's waiting invocations need.
     if (!this.closed) for (const fn of this.waiters.keys()) this.pump(fn);

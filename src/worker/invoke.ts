@@ -33,6 +33,11 @@ export interface Outcome {
   container?: string;
   /** The function's version that ran (undefined when none did). */
   version?: number;
+  /**
+   * Set when this host's engine refuses to start containers: the pool tries again after this
+   * long, and the job belongs back in the queue meanwhile (nothing ran).
+   */
+  backoffMs?: number;
 }
 
 /**
@@ -75,6 +80,7 @@ export async function invoke(
       prewarmed: false,
       leaseMs: Date.now() - t0,
       durationMs: 0,
+      ...(err instanceof PoolError && err.backoffMs !== undefined && { backoffMs: err.backoffMs }),
     };
   }
   const c = lease.container;

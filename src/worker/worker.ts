@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FunctionSpec } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -56,6 +56,11 @@ export class FunctionWorker {
   /** Jobs being processed now, and when the last one started or ended (for the dispatcher). */
   private running = 0;
   private lastActive = Date.now();
+  /** Paused by the host (its engine does not answer): see pause(). */
+  private hostPaused = false;
+  /** No job taken before this time: the pool backs off starting this function's containers. */
+  private heldUntil = 0;
+  private holdTimer?: NodeJS.Timeout;
 
   constructor(private readonly o: WorkerOptions) {
     this.log = o.logger.child({ component: 'worker', fn: o.spec.name });
@@ -102,11 +107,29 @@ export class FunctionWorker {
 
   /** Takes no new job (the jobs it holds go on); `resume` takes jobs again. */
   pause(): void {
+    this.hostPaused = true;
     if (this.worker && !this.worker.isPaused()) void this.worker.pause(true);
   }
 
   resume(): void {
+    this.hostPaused = false;
+    if (Date.now() < this.heldUntil) return;
     if (this.worker?.isPaused()) this.worker.resume();
+  }
+
+  /**
+   * Takes no new job for `ms` (the pool could start no container here and tries again then):
+   * meanwhile the queue's jobs go to other hosts.
+   */
+  private holdOff(ms: number): void {
+    this.heldUntil = Math.max(this.heldUntil, Date.now() + ms);
+    if (this.worker && !this.worker.isPaused()) void this.worker.pause(true);
+    clearTimeout(this.holdTimer);
+    this.holdTimer = setTimeout(() => {
+      this.heldUntil = 0;
+      if (!this.hostPaused && this.worker?.isPaused()) this.worker.resume();
+    }, this.heldUntil - Date.now());
+    this.holdTimer.unref();
   }
 
   /**
@@ -114,6 +137,7 @@ export class FunctionWorker {
    * are left to BullMQ's stalled-job recovery (another worker, or this one restarted, runs them).
    */
   async close(deadlineMs = 30_000): Promise<void> {
+    clearTimeout(this.holdTimer);
     if (!this.worker) return;
     let timer: NodeJS.Timeout | undefined;
     const graceful = this.worker.close();
@@ -143,6 +167,17 @@ export class FunctionWorker {
       event: handlerEvent(payload, this.o.region ?? 'us-east-1'),
       attempt,
     });
+    if (outcome.backoffMs !== undefined && token) {
+      // Nothing ran: the job goes back to the head of the queue, its attempt not spent, and this
+      // host takes none of the function's jobs while its engine is given time (other hosts do).
+      this.holdOff(outcome.backoffMs);
+      await job.moveToWait(token);
+      this.log.info(
+        { id, attempt, backoffMs: outcome.backoffMs, err: outcome.error?.message },
+        'no container could start on this host: job handed back to the queue',
+      );
+      throw new WaitingError();
+    }
     this.o.onOutcome?.(spec, outcome);
     const final = !outcome.ok && outcome.error && endsRetries(outcome.error.kind);
     // The attempts the job was queued with: a deploy in between changes only later jobs.

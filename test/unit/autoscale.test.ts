@@ -135,3 +135,62 @@ describe('decide', () => {
     expect(d?.drain.sort()).toEqual(['idle3', 'idle4', 'idle5', 'idle6', 'idle7', 'idle8']);
   });
 });
+
+describe('decide under the cluster’s scale.max (max: what the ledger leaves this host; room: what it may start)', () => {
+  const draining = (name: string): ScaleContainer => ({
+    name,
+    inFlight: 1,
+    lastUsed: NOW,
+    state: 'draining',
+  });
+  it.each<[string, Partial<ScaleInput>, { start: number; drain: number }]>([
+    [
+      'a burst, the other hosts hold 5 of 8: starts the 3 left',
+      { waiting: 500, max: 3, room: 3 },
+      { start: 3, drain: 0 },
+    ],
+    [
+      'the other hosts hold all of max: starts none',
+      { waiting: 500, max: 0, room: 0 },
+      { start: 0, drain: 0 },
+    ],
+    [
+      'room counts containers still draining or being removed (the ledger does)',
+      { waiting: 500, max: 3, room: 1, containers: [ready('a', 1), draining('b')] },
+      { start: 1, drain: 0 },
+    ],
+    [
+      'no answer from the ledger yet (room absent): starts what max allows, the ledger grants',
+      { waiting: 500, max: 8 },
+      { start: 8, drain: 0 },
+    ],
+    [
+      'its share shrank below what it has: the excess drains, busy ones after their invocation',
+      { waiting: 500, max: 2, room: 0, containers: [ready('a', 1), ready('b', 1), ready('c', 1)] },
+      { start: 0, drain: 1 },
+    ],
+    [
+      'a container already draining for that is not drained twice, and not counted again',
+      { waiting: 500, max: 2, room: 0, containers: [ready('a', 1), ready('b', 1), draining('c')] },
+      { start: 0, drain: 0 },
+    ],
+    [
+      'within its share, busy containers stay (scale-down waits for idleness)',
+      { waiting: 0, active: 1, max: 3, room: 0, containers: [ready('a', 1), ready('b', 0), ready('c', 0)] },
+      { start: 0, drain: 0 },
+    ],
+  ])('%s', (_, over, expected) => {
+    const [d] = decide([fn(over)], 20, NOW);
+    expect({ start: d?.start, drain: d?.drain.length }).toEqual(expected);
+  });
+
+  it('over its share, the idlest container drains first', () => {
+    const [d] = decide(
+      [fn({ waiting: 9, max: 1, room: 0, containers: [ready('busy', 1), ready('idle', 0)] })],
+      20,
+      NOW,
+    );
+    expect(d?.drain).toEqual(['idle']);
+    expect(d?.reason).toMatch(/shared with other hosts/);
+  });
+});
