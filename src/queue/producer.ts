@@ -12,6 +12,14 @@ export class QueueUnavailable extends Error {
 /** Longest an enqueue may take before the caller is told the queue is unavailable. */
 const ENQUEUE_TIMEOUT_MS = 5000;
 
+/**
+ * A function's queued work is announced at most once per this window: at once when the window is
+ * open, otherwise once at its end (so the last job of a run is always announced). Hosts whose
+ * worker for it runs already need no announcement; one that stopped its idle worker in between
+ * hears of the work within this window.
+ */
+export const ANNOUNCE_WINDOW_MS = 50;
+
 /** Raised when an event names a function the manifest does not declare. */
 export class UnknownFunction extends Error {
   override name = 'UnknownFunction';
@@ -39,6 +47,8 @@ export function jobOptions(spec: FunctionSpec, keepSeconds: number): JobsOptions
  */
 export class Producer implements Enqueue {
   private readonly queues = new Map<string, Queue>();
+  /** Per function: when its work was last announced, and the announcement due at the window's end. */
+  private readonly announced = new Map<string, { at: number; due?: NodeJS.Timeout }>();
 
   constructor(
     private readonly connection: Redis,
@@ -111,13 +121,36 @@ export class Producer implements Enqueue {
         );
       }),
     );
-    // Wake the workers of these functions on every host (an idle function has none running).
-    // Not awaited: the jobs are in Redis already, and a lost wake-up is caught by the sweep.
-    for (const fn of byFn.keys()) this.connection.publish(WORK_CHANNEL, fn).catch(() => undefined);
+    for (const fn of byFn.keys()) this.announce(fn);
     return ids;
   }
 
+  /**
+   * Wakes the workers of this function on every host (an idle function has none running). Not
+   * awaited: the jobs are in Redis already, and a lost wake-up is caught by the sweep.
+   */
+  private announce(fn: string): void {
+    const now = Date.now();
+    const last = this.announced.get(fn);
+    const publish = () => void this.connection.publish(WORK_CHANNEL, fn).catch(() => undefined);
+    if (!last || now - last.at >= ANNOUNCE_WINDOW_MS) {
+      this.announced.set(fn, { at: now });
+      publish();
+      return;
+    }
+    if (last.due) return;
+    last.due = setTimeout(
+      () => {
+        this.announced.set(fn, { at: Date.now() });
+        publish();
+      },
+      ANNOUNCE_WINDOW_MS - (now - last.at),
+    );
+    last.due.unref();
+  }
+
   async close(): Promise<void> {
+    for (const a of this.announced.values()) clearTimeout(a.due);
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 }

@@ -1,0 +1,66 @@
+/**
+ * Queued work is announced on the work channel, at most once per window per function: the first
+ * job of a burst at once, the rest once at the window's end, after the last of them was queued.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { ANNOUNCE_WINDOW_MS, Producer } from '../../src/queue/producer.js';
+import { queueName, WORK_CHANNEL } from '../../src/queue/names.js';
+import { connectRedisFailFast } from '../../src/queue/redis.js';
+import { fnSpec } from '../helpers/spec.js';
+import { config, requireRedis, uniqueName } from '../helpers/services.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('work announcements', () => {
+  let redis: Redis;
+  let subscriber: Redis;
+  const heard: Array<{ fn: string; at: number }> = [];
+  beforeAll(async () => {
+    redis = await requireRedis();
+    subscriber = await requireRedis();
+    subscriber.on('message', (_c: string, fn: string) => heard.push({ fn, at: Date.now() }));
+    await subscriber.subscribe(WORK_CHANNEL);
+  });
+  afterAll(async () => {
+    await subscriber.quit();
+    await redis.quit();
+  });
+
+  it('announces a burst twice (at once and after its last job), and each function on its own', async () => {
+    const a = uniqueName('ann-a');
+    const b = uniqueName('ann-b');
+    const ingest = connectRedisFailFast(config.REDIS_URL);
+    await new Promise((resolve) => ingest.once('ready', resolve));
+    const producer = new Producer(ingest, { [a]: fnSpec(a), [b]: fnSpec(b) }, 60);
+    const event = (fn: string, i: number) => ({
+      functionName: fn,
+      dedupKey: `k${i}`,
+      payload: { source: 'invoke' as const, event: { i }, enqueuedAt: Date.now(), sync: false },
+    });
+    try {
+      // Ten jobs queued at once: the first announced at once, the others once at the window's end.
+      const began = Date.now();
+      await Promise.all(Array.from({ length: 10 }, (_, i) => producer.enqueue([event(a, i)])));
+      await producer.enqueue([event(b, 0)]);
+      await sleep(ANNOUNCE_WINDOW_MS * 3);
+      const ofA = heard.filter((h) => h.fn === a);
+      const ofB = heard.filter((h) => h.fn === b);
+      expect(ofA).toHaveLength(2);
+      expect((ofA[1] as { at: number }).at - began).toBeGreaterThanOrEqual(ANNOUNCE_WINDOW_MS - 1);
+      expect(ofB).toHaveLength(1);
+      expect(await redis.llen(`faas:${queueName(a)}:wait`)).toBe(10);
+      // A job after the window is announced at once again.
+      await producer.enqueue([event(a, 99)]);
+      await sleep(20);
+      expect(heard.filter((h) => h.fn === a)).toHaveLength(3);
+    } finally {
+      await producer.close();
+      for (const fn of [a, b]) {
+        const keys = await redis.keys(`*${queueName(fn)}*`);
+        if (keys.length) await redis.del(...keys);
+      }
+      await ingest.quit();
+    }
+  });
+});
