@@ -52,8 +52,10 @@ const key = (id: string) => {
 };
 
 /**
- * Pub/sub channel told the id of every invocation that reached a final outcome (succeeded, or
- * failed for good): sync callers on any API process wait on this one channel.
+ * Pub/sub channel told the id of every invocation that a caller waits for (a sync invoke or
+ * webhook) when it reached a final outcome (succeeded, or failed for good): sync callers on any
+ * API process wait on this one channel. Async invocations are not announced: nobody waits for
+ * them (a sync caller that joins one through its idempotency key finds its record by polling).
  */
 export const RESULTS_CHANNEL = 'faas:results';
 
@@ -63,7 +65,8 @@ export const ANNOUNCED_RECORD_BYTES = 16 * 1024;
 /**
  * Writes a record, and for a final outcome its entry in the function's index (see
  * invocation-index.ts), in one round trip: KEYS = lock (or '' for none), record, index;
- * ARGV = lock token, record JSON, TTL seconds, finished-at ms, index member ('' to skip), cap, id.
+ * ARGV = lock token, record JSON, TTL seconds, finished-at ms, index member ('' to skip), cap, id,
+ * '1' to announce the outcome on the results channel.
  * The index is trimmed to the cap and to the TTL, and expires with its newest record.
  */
 const PUT = `
@@ -76,10 +79,12 @@ if ARGV[5] ~= '' then
   redis.call('EXPIRE', KEYS[3], ARGV[3])
   -- A final outcome: tell the processes waiting for it (one channel for every function), with
   -- the record itself when it is small, so that the waiter need not read it back.
-  if #ARGV[2] <= ${ANNOUNCED_RECORD_BYTES} then
-    redis.call('PUBLISH', '${RESULTS_CHANNEL}', ARGV[7] .. '\\n' .. ARGV[2])
-  else
-    redis.call('PUBLISH', '${RESULTS_CHANNEL}', ARGV[7])
+  if ARGV[8] == '1' then
+    if #ARGV[2] <= ${ANNOUNCED_RECORD_BYTES} then
+      redis.call('PUBLISH', '${RESULTS_CHANNEL}', ARGV[7] .. '\\n' .. ARGV[2])
+    else
+      redis.call('PUBLISH', '${RESULTS_CHANNEL}', ARGV[7])
+    end
   end
 end
 return 1`;
@@ -92,8 +97,9 @@ export class RecordStore {
     private readonly ttlSeconds: number,
   ) {}
 
-  async put(record: InvocationRecord): Promise<void> {
-    await this.write(record, '', '');
+  /** `announce`: a caller waits for this invocation (see {@link RESULTS_CHANNEL}). */
+  async put(record: InvocationRecord, announce = true): Promise<void> {
+    await this.write(record, '', '', announce);
   }
 
   /**
@@ -101,11 +107,21 @@ export class RecordStore {
    * (and whose job another worker now runs) cannot overwrite the new owner's record.
    * @returns false when the lock is no longer ours.
    */
-  async putIfOwner(record: InvocationRecord, lockKey: string, token: string): Promise<boolean> {
-    return this.write(record, lockKey, token);
+  async putIfOwner(
+    record: InvocationRecord,
+    lockKey: string,
+    token: string,
+    announce = true,
+  ): Promise<boolean> {
+    return this.write(record, lockKey, token, announce);
   }
 
-  private async write(record: InvocationRecord, lockKey: string, token: string): Promise<boolean> {
+  private async write(
+    record: InvocationRecord,
+    lockKey: string,
+    token: string,
+    announce: boolean,
+  ): Promise<boolean> {
     const args = [
       3,
       lockKey,
@@ -118,6 +134,7 @@ export class RecordStore {
       indexable(record) ? encodeEntry(record) : '',
       String(INDEX_CAP),
       record.id,
+      announce ? '1' : '0',
     ] as const;
     // Every job ends here: send the script's hash, and the script itself only when Redis lacks it.
     const written = await this.redis.evalsha(PUT_SHA, ...args).catch((err: Error) => {

@@ -224,9 +224,11 @@ export class FunctionWorker {
         : previous?.history,
     };
     const lockKey = `${QUEUE_PREFIX}:${queueName(spec.name)}:${id}:lock`;
+    // Only a sync invoke or webhook has a caller waiting for the outcome's announcement.
+    const announce = 'sync' in payload && payload.sync;
     const owned = token
-      ? await this.o.records.putIfOwner(record, lockKey, token)
-      : (await this.o.records.put(record), true);
+      ? await this.o.records.putIfOwner(record, lockKey, token, announce)
+      : (await this.o.records.put(record, announce), true);
     if (!owned) {
       this.log.warn({ id, attempt }, 'job lock lost (another worker owns the job now): result not recorded');
       throw new Error(`lock for ${id} lost; the job's new owner records its result`);

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { ANNOUNCE_WINDOW_MS, Producer } from '../../src/queue/producer.js';
-import { queueName, WORK_CHANNEL } from '../../src/queue/names.js';
+import { RecordStore, RESULTS_CHANNEL, type InvocationRecord } from '../../src/queue/records.js';
+import { invocationId, queueName, WORK_CHANNEL } from '../../src/queue/names.js';
 import { connectRedisFailFast } from '../../src/queue/redis.js';
 import { fnSpec } from '../helpers/spec.js';
 import { config, requireRedis, uniqueName } from '../helpers/services.js';
@@ -61,6 +62,44 @@ describe('work announcements', () => {
         if (keys.length) await redis.del(...keys);
       }
       await ingest.quit();
+    }
+  });
+});
+
+describe('results announcements', () => {
+  it('announces the final record of an invocation a caller waits for, and not of the others', async () => {
+    const redis = await requireRedis();
+    const subscriber = await requireRedis();
+    const heard: string[] = [];
+    subscriber.on('message', (_c: string, m: string) => heard.push(m));
+    await subscriber.subscribe(RESULTS_CHANNEL);
+    const fn = uniqueName('ann-rec');
+    const record = (key: string): InvocationRecord => ({
+      id: invocationId(fn, key),
+      function: fn,
+      status: 'succeeded',
+      result: { key },
+      logs: [],
+      attempts: 1,
+      cold: false,
+      source: 'invoke',
+      timings: { enqueuedAt: Date.now(), finishedAt: Date.now() },
+    });
+    try {
+      const store = new RecordStore(redis, 60);
+      const waited = record('sync');
+      const unwaited = record('async');
+      await store.put(unwaited, false);
+      await store.put(waited, true);
+      await sleep(100);
+      const mine = heard.filter((m) => m.startsWith(`${fn}.`));
+      expect(mine).toEqual([`${waited.id}\n${JSON.stringify(waited)}`]);
+      // Both are recorded all the same.
+      expect((await store.get(unwaited.id))?.result).toEqual({ key: 'async' });
+      expect((await store.get(waited.id))?.result).toEqual({ key: 'sync' });
+    } finally {
+      await subscriber.quit();
+      await redis.quit();
     }
   });
 });
