@@ -6,13 +6,14 @@
  * socket the benchmark holds, as it would to its host, so the containers keep running like the
  * pool's until they are removed.
  */
-import Docker from 'dockerode';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerDriver } from '../../dist/pool/docker-driver.js';
+import { EngineApi } from '../../dist/pool/engine-api.js';
+import { engineAddress } from '../../dist/pool/engine-host.js';
 import { now, within } from '../lib/clock.mjs';
 import { removeContainersWith } from '../lib/docker.mjs';
 import { bounded } from '../lib/http.mjs';
@@ -27,7 +28,7 @@ const MiB = 1024 * 1024;
 export async function engineStarts(o) {
   // Its own agent without keep-alive, destroyed at the end: no idle engine connection outlives this.
   const agent = new Agent({ keepAlive: false });
-  const driver = new DockerDriver(new Docker({ agent }));
+  const driver = new DockerDriver(new EngineApi(engineAddress(process.env), { agent }));
   try {
     // The image the platform itself resolves (FAAS_RUNTIME_IMAGE, or the one built for this runtime).
     const image = await driver.runtimeImage(process.env.FAAS_RUNTIME_IMAGE);

@@ -4,7 +4,7 @@
  * in the background with nothing working.
  */
 import { ListBucketsCommand, type S3Client } from '@aws-sdk/client-s3';
-import type Docker from 'dockerode';
+import type { EngineApi } from '../pool/engine-api.js';
 import { Redis, type Cluster } from 'ioredis';
 import { assertNoEviction, connectCluster } from '../queue/redis.js';
 import { isClusterUrl } from '../queue/redis-url.js';
@@ -112,7 +112,7 @@ export async function checkStorage(s3: S3Client, endpoint: string): Promise<void
  * The Docker engine answers (workers run functions in its containers).
  * @throws UserError naming the command that starts it
  */
-export async function checkDocker(docker: Docker): Promise<void> {
+export async function checkDocker(engine: EngineApi): Promise<void> {
   try {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
@@ -121,7 +121,7 @@ export async function checkDocker(docker: Docker): Promise<void> {
         ANSWER_TIMEOUT_MS,
       );
     });
-    await Promise.race([docker.ping(), late]).finally(() => clearTimeout(timer));
+    await Promise.race([engine.ping(), late]).finally(() => clearTimeout(timer));
   } catch (err) {
     throw new UserError(
       `the Docker engine is not reachable (${(err as Error).message})`,

@@ -143,6 +143,15 @@ export const configSchema = z.object({
     .string()
     .regex(/^[a-z0-9-]{1,40}$/, 'up to 40 lowercase letters, digits and -')
     .default('faas'),
+  /**
+   * This host's Docker engine, read as the docker CLI reads it: `unix:///path/to/docker.sock`
+   * (default /var/run/docker.sock) or `tcp://host:port`; with DOCKER_TLS_VERIFY (or
+   * DOCKER_CERT_PATH), over TLS with the ca.pem, cert.pem and key.pem of DOCKER_CERT_PATH
+   * (default ~/.docker). Checked by the roles that use an engine (see pool/engine-host.ts).
+   */
+  DOCKER_HOST: z.string().optional(),
+  DOCKER_TLS_VERIFY: z.string().optional(),
+  DOCKER_CERT_PATH: z.string().optional(),
   FAAS_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

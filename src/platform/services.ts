@@ -6,8 +6,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { readFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import type { Config } from '../config/index.js';
+import { EngineApi } from '../pool/engine-api.js';
+import { engineAddress } from '../pool/engine-host.js';
 import type { S3ProxyOptions } from '../storage/s3-proxy/proxy.js';
 import { StoreApi } from '../triggers/bucket/store-api.js';
 import { UserError } from '../util/user-error.js';
@@ -67,7 +68,23 @@ export async function preflight(config: Config, roles: Roles): Promise<void> {
   } finally {
     s3.destroy();
   }
-  if (roles.workers) await checkDocker(new Docker());
+  if (roles.workers) {
+    const engine = engineApi(config);
+    try {
+      await checkDocker(engine);
+    } finally {
+      engine.close();
+    }
+  }
+}
+
+/**
+ * A client of this host's Docker engine, where DOCKER_HOST (with DOCKER_TLS_VERIFY and
+ * DOCKER_CERT_PATH) says, as the docker CLI reads them.
+ * @throws UserError for an address the platform cannot speak to (ssh://, missing certificates)
+ */
+export function engineApi(config: Config): EngineApi {
+  return new EngineApi(engineAddress(config));
 }
 
 /** The API's port cannot be had: say which and what to do. */

@@ -1,4 +1,3 @@
-import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import type { Runtimes } from '../runtimes/index.js';
 import { dividePrewarm } from '../runtimes/prewarm.js';
 import type { FunctionsChange } from './functions.js';
 import { serial, type RoleContext } from './roles.js';
-import { defaultHostCap, s3ProxyOptions } from './services.js';
+import { defaultHostCap, engineApi, s3ProxyOptions } from './services.js';
 
 /** A host whose engine is down holds off a function's jobs this long after handing them back. */
 const ENGINE_DOWN_HOLD_MS = 1000;
@@ -44,7 +43,10 @@ export async function startWorkers(
   closers: Array<() => Promise<unknown>>,
 ): Promise<WorkersRole> {
   const { config, log, instance, metrics, functions } = ctx;
-  const driver = new DockerDriver(new Docker(), {
+  const dockerEngine = engineApi(config);
+  // Closers run last-first: this one after everything that speaks to the engine.
+  closers.push(async () => dockerEngine.close());
+  const driver = new DockerDriver(dockerEngine, {
     ociRuntime: config.FAAS_OCI_RUNTIME,
     outboundNetwork: config.FAAS_OUTBOUND_NETWORK,
   });

@@ -1,8 +1,10 @@
-import Docker from 'dockerode';
 import type { RuntimeName } from '../manifest/types.js';
 import { PYTHON_BOOTSTRAP, PYTHON_BOOTSTRAP_LABEL, RUNTIME_BUNDLE_LABEL, runtimeBundleSha } from './image.js';
 import type { ContainerDriver, ContainerLimits, ContainerSpec, ExitInfo } from './driver.js';
 import { UserError } from '../util/user-error.js';
+import { EngineError, type EngineApi } from './engine-api.js';
+
+export { demux } from './engine-logs.js';
 
 /** Where the runtime socket directory appears inside the container. */
 const SOCKET_MOUNT = '/run/faas';
@@ -10,18 +12,10 @@ const SOCKET_MOUNT = '/run/faas';
 const TASK_MOUNT = '/var/task';
 /** Open files per container process. */
 const NOFILE = 4096;
-
-/** Joins the payloads of Docker's multiplexed log format (8-byte frame headers). */
-export function demux(raw: Buffer): string {
-  const parts: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= raw.length) {
-    const size = raw.readUInt32BE(offset + 4);
-    parts.push(raw.subarray(offset + 8, offset + 8 + size));
-    offset += 8 + size;
-  }
-  return Buffer.concat(parts).toString('utf8');
-}
+/** Lines of a stopped container's own output kept for the error it caused. */
+const LOG_TAIL_LINES = 20;
+/** The most of those lines kept (a container's output is untrusted, a line may be huge). */
+const LOG_TAIL_BYTES = 16 * 1024;
 
 function resources(limits: ContainerLimits) {
   return {
@@ -40,13 +34,12 @@ function resources(limits: ContainerLimits) {
  */
 export class DockerDriver implements ContainerDriver {
   constructor(
-    private readonly docker: Docker = new Docker(),
+    private readonly engine: EngineApi,
     private readonly options: { ociRuntime?: string; outboundNetwork?: string } = {},
   ) {}
 
   async run(spec: ContainerSpec): Promise<string> {
-    const container = await this.docker.createContainer({
-      name: spec.name,
+    const id = await this.engine.createContainer(spec.name, {
       Image: spec.image,
       Labels: spec.labels,
       User: '10001:10001',
@@ -74,59 +67,39 @@ export class DockerDriver implements ContainerDriver {
       },
     });
     try {
-      await container.start();
+      await this.engine.startContainer(id);
     } catch (err) {
-      await container.remove({ force: true }).catch(() => undefined);
+      await this.engine.removeContainer(id, { force: true }).catch(() => undefined);
       throw err;
     }
-    return container.id;
+    return id;
   }
 
   async update(id: string, limits: ContainerLimits): Promise<void> {
-    await this.docker.getContainer(id).update(resources(limits));
+    await this.engine.updateContainer(id, resources(limits));
   }
 
   async kill(id: string): Promise<void> {
-    await this.docker
-      .getContainer(id)
-      .kill({ signal: 'SIGKILL' })
-      .catch((err: { statusCode?: number }) => {
-        // 404: already gone; 409: not running. Both mean the container is stopped.
-        if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
-      });
+    await this.engine.killContainer(id, 'SIGKILL').catch(stoppedAlready);
   }
 
   async remove(id: string): Promise<void> {
-    await this.docker
-      .getContainer(id)
-      .remove({ force: true, v: true })
-      .catch((err: { statusCode?: number }) => {
-        if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
-      });
+    await this.engine.removeContainer(id, { force: true }).catch(stoppedAlready);
   }
 
   async inspect(id: string): Promise<ExitInfo> {
-    const c = this.docker.getContainer(id);
-    const info = await c.inspect();
-    const raw = (await c.logs({ stdout: true, stderr: true, tail: 20, follow: false })) as unknown as Buffer;
+    const state = await this.engine.inspectContainer(id);
     return {
-      running: info.State.Running,
-      exitCode: info.State.Running ? undefined : info.State.ExitCode,
-      oomKilled: info.State.OOMKilled,
-      logTail: demux(raw),
+      running: state.running,
+      exitCode: state.running ? undefined : state.exitCode,
+      oomKilled: state.oomKilled,
+      logTail: await this.engine.containerLogs(id, LOG_TAIL_LINES, LOG_TAIL_BYTES),
     };
   }
 
   async wait(id: string, timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.docker
-        .getContainer(id)
-        .wait()
-        .catch(() => undefined),
-      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    // A container still running then: the wait request is given up, its socket freed.
+    await this.engine.waitContainer(id, AbortSignal.timeout(timeoutMs)).catch(() => undefined);
   }
 
   /**
@@ -136,28 +109,25 @@ export class DockerDriver implements ContainerDriver {
    */
   async runtimeImage(override?: string, runtime: RuntimeName = 'node20'): Promise<string> {
     if (override) {
-      await this.docker
-        .getImage(override)
-        .inspect()
-        .catch(() => {
-          throw new UserError(
-            `runtime image ${override} (${runtime === 'node20' ? 'FAAS_RUNTIME_IMAGE' : 'FAAS_PYTHON_IMAGE'}) does not exist on this Docker engine`,
-            `build or load it there, or unset ${runtime === 'node20' ? 'FAAS_RUNTIME_IMAGE' : 'FAAS_PYTHON_IMAGE'}`,
-          );
-        });
+      await this.engine.inspectImage(override).catch(() => {
+        throw new UserError(
+          `runtime image ${override} (${runtime === 'node20' ? 'FAAS_RUNTIME_IMAGE' : 'FAAS_PYTHON_IMAGE'}) does not exist on this Docker engine`,
+          `build or load it there, or unset ${runtime === 'node20' ? 'FAAS_RUNTIME_IMAGE' : 'FAAS_PYTHON_IMAGE'}`,
+        );
+      });
       return override;
     }
     const python = runtime === 'python3.11';
     const sha = await runtimeBundleSha(python ? PYTHON_BOOTSTRAP : undefined);
     const label = python ? PYTHON_BOOTSTRAP_LABEL : RUNTIME_BUNDLE_LABEL;
-    const images = await this.docker.listImages({ filters: { label: [`${label}=${sha}`] } });
+    const images = await this.engine.listImages({ [label]: sha });
     // Newest first: an image rebuilt for other inputs (the SDK's versions) with the same bundle wins.
-    images.sort((a, b) => b.Created - a.Created);
+    images.sort((a, b) => b.created - a.created);
     // The image must carry the tag it was built under: an image derived from it (docker commit)
     // inherits the labels but not the tag.
     const tag = images
-      .map((i) => i.Labels?.['faas.runtime.tag'])
-      .find((t) => t !== undefined && images.some((i) => i.RepoTags?.includes(t)));
+      .map((i) => i.labels['faas.runtime.tag'])
+      .find((t) => t !== undefined && images.some((i) => i.repoTags.includes(t)));
     if (!tag) {
       throw new UserError(
         `no ${runtime} runtime image matches this build`,
@@ -169,12 +139,15 @@ export class DockerDriver implements ContainerDriver {
 
   /** Answers when the engine does. */
   async ping(): Promise<void> {
-    await this.docker.ping();
+    await this.engine.ping();
   }
 
   async list(labels: Record<string, string>): Promise<Array<{ id: string; labels: Record<string, string> }>> {
-    const filters = { label: Object.entries(labels).map(([k, v]) => (v === '' ? k : `${k}=${v}`)) };
-    const found = await this.docker.listContainers({ all: true, filters });
-    return found.map((c) => ({ id: c.Id, labels: c.Labels }));
+    return this.engine.listContainers(labels);
   }
+}
+
+/** 404: the container is gone already; 409: it is not running (or being removed). Both mean stopped. */
+function stoppedAlready(err: unknown): void {
+  if (!(err instanceof EngineError) || (err.status !== 404 && err.status !== 409)) throw err;
 }

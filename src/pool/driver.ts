@@ -1,6 +1,6 @@
 /**
- * What the pool needs from a container engine. Only docker-driver.ts implements it (and imports
- * dockerode); unit tests use fakes.
+ * What the pool needs from a container engine. Only docker-driver.ts implements it (over the
+ * Engine API client in engine-api.ts); unit tests use fakes.
  */
 
 /** Labels every platform container carries, so a restarted platform can find its leftovers. */

@@ -7,6 +7,8 @@ import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/index.js';
 import { DockerDriver } from '../../src/pool/docker-driver.js';
+import { EngineApi } from '../../src/pool/engine-api.js';
+import { engineAddress } from '../../src/pool/engine-host.js';
 import { useClusterKeys, usingClusterKeys } from '../../src/queue/names.js';
 import { connectCluster } from '../../src/queue/redis.js';
 import { isClusterUrl } from '../../src/queue/redis-url.js';
@@ -78,9 +80,23 @@ export async function requireDocker(socketPath = '/var/run/docker.sock'): Promis
   return docker;
 }
 
+/**
+ * The platform's own client of the engine the tests use (DOCKER_HOST, else the local socket),
+ * once the engine answers.
+ */
+export async function requireEngine(): Promise<EngineApi> {
+  const engine = new EngineApi(engineAddress(process.env));
+  try {
+    await engine.ping();
+  } catch (err) {
+    throw new Error(`the Docker engine is not reachable (${(err as Error).message}): ${START}`);
+  }
+  return engine;
+}
+
 /** The runtime image matching this build's runtime bundle. */
-export async function requireRuntimeImage(docker: Docker): Promise<string> {
-  return new DockerDriver(docker).runtimeImage();
+export async function requireRuntimeImage(engine?: EngineApi): Promise<string> {
+  return new DockerDriver(engine ?? (await requireEngine())).runtimeImage();
 }
 
 /** A name unique to this test run, for queues, buckets and containers. */

@@ -254,6 +254,13 @@ const rows: Row[] = [
     env: () => ({ DOCKER_HOST: `unix://${join(dir, 'no-docker.sock')}` }),
     line: /^faas: the Docker engine is not reachable \(connect ENOENT .*no-docker\.sock\): start it with `npm run services:up`, or set DOCKER_HOST$/,
   },
+  {
+    verb: 'worker',
+    why: 'DOCKER_HOST=ssh://',
+    args: () => ['worker', ...M('good')()],
+    env: () => ({ DOCKER_HOST: 'ssh://ops@engine-host' }),
+    line: /^faas: DOCKER_HOST=ssh:\/\/ops@engine-host: the platform does not speak to an engine over ssh: forward the engine's socket \(ssh -nNT -L \/tmp\/docker\.sock:\/var\/run\/docker\.sock ops@engine-host\) and set DOCKER_HOST=unix:\/\/\/tmp\/docker\.sock$/,
+  },
   ...CLIENTS.map(([verb, args]) => ({
     verb,
     why: 'the platform unreachable',

@@ -18,7 +18,7 @@ import { Reaper } from '../../src/pool/reaper.js';
 import { S3Gateway } from '../../src/storage/s3-gateway.js';
 import {
   config,
-  requireDocker,
+  requireEngine,
   requireMinio,
   requireRedis,
   requireRuntimeImage,
@@ -78,9 +78,9 @@ describe('cluster labels on a shared engine', () => {
   const containersOf = (instance: string) => driver.list({ [LABEL_INSTANCE]: instance });
 
   beforeAll(async () => {
-    const docker = await requireDocker();
-    driver = new DockerDriver(docker);
-    image = await requireRuntimeImage(docker);
+    const engine = await requireEngine();
+    driver = new DockerDriver(engine);
+    image = await requireRuntimeImage(engine);
     redis = await requireRedis();
     otherRedis = await requireRedis(otherRedisUrl());
     stateDir = await mkdtemp(join(tmpdir(), 'faas-cluster-'));

@@ -10,7 +10,7 @@ import { S3Gateway } from '../../src/storage/s3-gateway.js';
 import { invoke } from '../../src/worker/invoke.js';
 import {
   heartbeat,
-  requireDocker,
+  requireEngine,
   requireMinio,
   requireRuntimeImage,
   uniqueName,
@@ -45,11 +45,11 @@ describe('pool on real Docker', () => {
   const instance = uniqueName('t').replace(/[^a-z0-9-]/g, '');
 
   beforeAll(async () => {
-    const docker = await requireDocker();
-    const image = await requireRuntimeImage(docker);
+    const engine = await requireEngine();
+    const image = await requireRuntimeImage(engine);
     stopBeat = await heartbeat(instance);
     stateDir = await mkdtemp(join(tmpdir(), 'faas-pool-'));
-    driver = new DockerDriver(docker);
+    driver = new DockerDriver(engine);
     pool = new Pool({
       driver,
       storage: new S3Gateway(await requireMinio()),

@@ -22,7 +22,7 @@ import { dropBucket, listKeys } from '../helpers/s3.js';
 import {
   config,
   heartbeat,
-  requireDocker,
+  requireEngine,
   requireMinio,
   requireRuntimeImage,
   uniqueName,
@@ -97,7 +97,7 @@ describe('the S3 endpoint inside a container', () => {
   };
 
   beforeAll(async () => {
-    const docker = await requireDocker();
+    const engine = await requireEngine();
     s3 = await requireMinio();
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     for (const Key of KEYS)
@@ -120,10 +120,10 @@ describe('the S3 endpoint inside a container', () => {
     });
     const bundler = new Bundler();
     pool = new Pool({
-      driver: new DockerDriver(docker),
+      driver: new DockerDriver(engine),
       storage: new S3Gateway(s3),
       s3: proxy,
-      image: await requireRuntimeImage(docker),
+      image: await requireRuntimeImage(engine),
       instance,
       stateDir,
       logger: silentLogger,

@@ -167,9 +167,18 @@ describe('autoscaling', () => {
     const p = await startPlatformProcess(manifest(sleeper('fresh')), ['sleeper'], { FAAS_PREWARM: '1' });
     try {
       // Ready, not merely created: the platform reports it warm once its runtime has said hello.
+      // This process's own (its /metrics): /status counts the warm containers of every instance
+      // on the Redis, and another platform sharing it may have one.
       await eventually('a warm generic container', async () => {
-        const status = (await (await fetch(`${p.url}/status`)).json()) as { warm: number };
-        return status.warm >= 1 ? true : undefined;
+        const text = await (await fetch(`${p.url}/metrics`)).text();
+        const warm = text
+          .split('\n')
+          .filter(
+            (l) =>
+              l.startsWith('faas_containers{') && l.includes('function=""') && l.includes('state="warm"'),
+          )
+          .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+        return warm >= 1 ? true : undefined;
       });
       const before = Math.floor(Date.now() / 1000);
       const res = await fetch(`${p.url}/functions/fresh/invoke`, { method: 'POST', body: '{"ms":1}' });

@@ -58,7 +58,7 @@ describe('Docker runtime image', () => {
   let image: string;
   beforeAll(async () => {
     docker = await requireDocker();
-    image = await requireRuntimeImage(docker);
+    image = await requireRuntimeImage();
   });
   const created: Docker.Container[] = [];
   afterAll(async () => {

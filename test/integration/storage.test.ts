@@ -22,7 +22,7 @@ import { S3Gateway } from '../../src/storage/s3-gateway.js';
 import { invoke } from '../../src/worker/invoke.js';
 import {
   heartbeat,
-  requireDocker,
+  requireEngine,
   requireMinio,
   requireRuntimeImage,
   uniqueName,
@@ -62,7 +62,7 @@ describe('storage from a container', () => {
   const instance = uniqueName('s').replace(/[^a-z0-9-]/g, '');
 
   beforeAll(async () => {
-    const docker = await requireDocker();
+    const engine = await requireEngine();
     s3 = await requireMinio();
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await s3.send(
@@ -77,9 +77,9 @@ describe('storage from a container', () => {
     stateDir = await mkdtemp(join(tmpdir(), 'faas-stor-'));
     stopBeat = await heartbeat(instance);
     pool = new Pool({
-      driver: new DockerDriver(docker),
+      driver: new DockerDriver(engine),
       storage: new S3Gateway(s3),
-      image: await requireRuntimeImage(docker),
+      image: await requireRuntimeImage(engine),
       instance,
       stateDir,
       logger: silentLogger,

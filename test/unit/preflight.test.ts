@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { checkDocker, checkRedis, checkStorage } from '../../src/cli/preflight.js';
+import { EngineApi } from '../../src/pool/engine-api.js';
 import { UserError } from '../../src/util/user-error.js';
 
 // Real connection attempts to ports and sockets where nothing listens: each refusal is a user
@@ -33,7 +33,7 @@ describe('the checks before the platform starts', () => {
   });
 
   it('Docker: names the command that starts it', async () => {
-    await expect(checkDocker(new Docker({ socketPath: '/nonexistent/docker.sock' }))).rejects.toThrow(
+    await expect(checkDocker(new EngineApi({ socketPath: '/nonexistent/docker.sock' }))).rejects.toThrow(
       /^the Docker engine is not reachable \(connect ENOENT \/nonexistent\/docker\.sock\): start it with `npm run services:up`, or set DOCKER_HOST$/,
     );
   });
