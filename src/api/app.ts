@@ -190,7 +190,7 @@ export function createApp(d: ApiDeps): Hono {
       return c.json({ id: invocation }, 202);
     }
     return httpResult(
-      await d.waiter.wait(name, invocation, spec.timeoutMs + 5000),
+      await d.waiter.wait(name, invocation, spec.timeoutMs + 5000, { fresh: key === undefined }),
       invocation,
       spec.timeoutMs,
       false,
@@ -237,7 +237,7 @@ export function createApp(d: ApiDeps): Hono {
   webhookRoutes(app, {
     functions: Object.values(d.functions),
     enqueue: d.enqueue,
-    wait: (fn, id, ms) => d.waiter.wait(fn, id, ms),
+    wait: (fn, id, ms, fresh) => d.waiter.wait(fn, id, ms, { fresh }),
     secret: d.secret,
     bodyLimit: d.bodyLimit,
   });

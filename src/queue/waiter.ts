@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
 import { RESULTS_CHANNEL, type InvocationRecord, type RecordStore } from './records.js';
 
+/** Announcements that found no caller waiting, kept this many (newest) for a caller about to. */
+const RECENT = 128;
+
 interface Pending {
   resolve: (r: InvocationRecord | undefined) => void;
   timer: NodeJS.Timeout;
@@ -15,6 +18,11 @@ export class ResultWaiter {
   private subscriber?: Redis;
   private ready?: Promise<void>;
   private readonly pending = new Map<string, Pending[]>();
+  /**
+   * Announced final records no caller waited for yet, newest last: the announcement can be read
+   * before the enqueue's answer that tells the caller its id (both sockets ready at once).
+   */
+  private readonly recent = new Map<string, string | undefined>();
 
   constructor(
     private readonly connectionFactory: () => Redis,
@@ -35,10 +43,15 @@ export class ResultWaiter {
       sub.on('message', (_channel: string, message: string) => {
         const cut = message.indexOf('\n');
         const id = cut < 0 ? message : message.slice(0, cut);
-        if (!this.pending.has(id)) return;
         // A small record comes with its announcement: no read back.
-        const record = cut < 0 ? undefined : parseRecord(message.slice(cut + 1));
-        void this.settle(id, record).catch((err: Error) => this.onError(err, `reading the record of ${id}`));
+        const json = cut < 0 ? undefined : message.slice(cut + 1);
+        if (!this.pending.has(id)) {
+          this.remember(id, json);
+          return;
+        }
+        void this.settle(id, json === undefined ? undefined : parseRecord(json)).catch((err: Error) =>
+          this.onError(err, `reading the record of ${id}`),
+        );
       });
       // ioredis subscribes again by itself after a reconnect; the record poll in wait() covers
       // what is announced while it is away.
@@ -48,10 +61,16 @@ export class ResultWaiter {
   }
 
   /**
-   * Resolves with the finished record, or undefined when `timeoutMs` passes first. The record is
-   * checked once after subscribing, so a job that finished in between is not missed.
+   * Resolves with the finished record, or undefined when `timeoutMs` passes first. Unless the id
+   * is `fresh` (made for this call: it cannot have finished before it was queued), the record is
+   * read once at once, so a job that finished earlier (an idempotency key's) answers at once.
    */
-  async wait(fn: string, id: string, timeoutMs: number): Promise<InvocationRecord | undefined> {
+  async wait(
+    fn: string,
+    id: string,
+    timeoutMs: number,
+    o: { fresh?: boolean } = {},
+  ): Promise<InvocationRecord | undefined> {
     await this.watch(fn);
     const done = new Promise<InvocationRecord | undefined>((resolve) => {
       const timer = setTimeout(() => this.drop(id, resolve), timeoutMs);
@@ -64,7 +83,12 @@ export class ResultWaiter {
       if (now && (now.status === 'succeeded' || now.status === 'failed'))
         void this.settle(id, now).catch((err: Error) => this.onError(err, `settling ${id}`));
     };
-    await check();
+    if (this.recent.has(id)) {
+      const json = this.recent.get(id);
+      void this.settle(id, json === undefined ? undefined : parseRecord(json)).catch((err: Error) =>
+        this.onError(err, `settling ${id}`),
+      );
+    } else if (!o.fresh) await check();
     // A safety net under the event stream: a notification lost in a reconnect still resolves.
     const poll = setInterval(() => void check(), 1000);
     return done.finally(() => clearInterval(poll));
@@ -78,7 +102,13 @@ export class ResultWaiter {
       }
     }
     this.pending.clear();
+    this.recent.clear();
     await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+  }
+
+  private remember(id: string, json: string | undefined): void {
+    this.recent.set(id, json);
+    if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value as string);
   }
 
   private drop(id: string, resolve: Pending['resolve']): void {

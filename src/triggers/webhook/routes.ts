@@ -16,8 +16,11 @@ import { verifySignature } from './signature.js';
 export interface WebhookDeps {
   functions: FunctionSpec[];
   enqueue: Enqueue;
-  /** Waits for a finished invocation (sync mode); undefined when the time runs out. */
-  wait: (fn: string, id: string, timeoutMs: number) => Promise<InvocationRecord | undefined>;
+  /**
+   * Waits for a finished invocation (sync mode); undefined when the time runs out. `fresh`: the
+   * id was made for this request (no idempotency key), so it cannot have finished before.
+   */
+  wait: (fn: string, id: string, timeoutMs: number, fresh: boolean) => Promise<InvocationRecord | undefined>;
   /** Resolves a secret's environment variable name to its value. */
   secret: (name: string) => string | undefined;
   bodyLimit: number;
@@ -142,7 +145,12 @@ async function accept(c: Context, spec: FunctionSpec, t: WebhookTrigger, d: Webh
     c.header('Location', `/invocations/${id}`);
     return c.json({ id }, 202);
   }
-  return httpResult(await d.wait(spec.name, id, spec.timeoutMs + 2000), id, spec.timeoutMs, t.payload);
+  return httpResult(
+    await d.wait(spec.name, id, spec.timeoutMs + 2000, delivery === undefined),
+    id,
+    spec.timeoutMs,
+    t.payload,
+  );
 }
 
 /**

@@ -1,0 +1,85 @@
+/**
+ * Sync callers wait on the results channel (real Redis): an announcement that arrives before the
+ * caller registers is kept for it, a call whose id is its own needs no read of the record, and
+ * one that joins an earlier invocation (an idempotency key) reads the finished record at once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { invocationId } from '../../src/queue/names.js';
+import { RecordStore, type InvocationRecord } from '../../src/queue/records.js';
+import { ResultWaiter } from '../../src/queue/waiter.js';
+import { requireRedis, uniqueName } from '../helpers/services.js';
+
+/** Counts the records the waiter reads back. */
+class CountingStore extends RecordStore {
+  reads = 0;
+  override async get(id: string): Promise<InvocationRecord | undefined> {
+    this.reads++;
+    return super.get(id);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('ResultWaiter', () => {
+  let redis: Redis;
+  let store: CountingStore;
+  let waiter: ResultWaiter;
+  const fn = uniqueName('waiter');
+  const record = (key: string, result: unknown = { key }): InvocationRecord => ({
+    id: invocationId(fn, key),
+    function: fn,
+    status: 'succeeded',
+    result,
+    logs: [],
+    attempts: 1,
+    cold: false,
+    source: 'invoke',
+    timings: { enqueuedAt: Date.now(), finishedAt: Date.now() },
+  });
+
+  beforeAll(async () => {
+    redis = await requireRedis();
+    store = new CountingStore(redis, 60);
+    const subscriber = await requireRedis();
+    waiter = new ResultWaiter(() => subscriber, store);
+    await waiter.watch();
+  });
+  afterAll(async () => {
+    await waiter.close();
+    await redis.quit();
+  });
+
+  it('answers a caller registered before the announcement without reading the record', async () => {
+    const r = record('before');
+    store.reads = 0;
+    const waited = waiter.wait(fn, r.id, 5000, { fresh: true });
+    await sleep(20);
+    await store.put(r, true);
+    expect(await waited).toEqual(r);
+    expect(store.reads).toBe(0);
+  });
+
+  it('keeps an announcement that arrives before its caller registers', async () => {
+    const r = record('early', 'x'.repeat(1000));
+    store.reads = 0;
+    await store.put(r, true);
+    await sleep(100); // the announcement has arrived; nobody waited for it yet
+    expect(await waiter.wait(fn, r.id, 5000, { fresh: true })).toEqual(r);
+    expect(store.reads).toBe(0);
+  });
+
+  it('reads at once the record of an invocation that finished before the call (not announced)', async () => {
+    const r = record('earlier');
+    await store.put(r, false);
+    await sleep(50);
+    store.reads = 0;
+    // A deadline before the once-a-second poll's first read: only the read at once can answer.
+    expect(await waiter.wait(fn, r.id, 800, { fresh: false })).toEqual(r);
+    expect(store.reads).toBe(1);
+  });
+
+  it('resolves undefined when nothing finishes in time', async () => {
+    expect(await waiter.wait(fn, invocationId(fn, 'never'), 200, { fresh: true })).toBeUndefined();
+  });
+});
