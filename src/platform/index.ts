@@ -18,6 +18,7 @@ import { DeployState } from '../deploy/state.js';
 import { VersionRegistry } from '../deploy/versions.js';
 import type { Manifest } from '../manifest/types.js';
 import { HttpMetrics } from '../observability/http-metrics.js';
+import { startIdleTrim } from '../observability/idle-trim.js';
 import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { HostBeacon } from '../pool/hosts.js';
@@ -211,6 +212,9 @@ export async function startPlatform(
       { waiter, deployer: deployerOf, settled, health, httpMetrics, listeners, listen: roles.api },
       closers,
     );
+    // At rest, give back what the start (or the last burst) left in the heap.
+    const trim = startIdleTrim(3000, (ms) => log.debug({ ms: Math.round(ms) }, 'idle: heap collected'));
+    closers.push(async () => trim.stop());
     log.info(
       {
         functions: functions.all().map((s) => `${s.name}@${s.version}`),
