@@ -7,11 +7,14 @@ import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/index.js';
 import { DockerDriver } from '../../src/pool/docker-driver.js';
-import { useClusterKeys, usingClusterKeys } from '../../src/queue/names.js';
+import { heartbeatKey } from '../../src/pool/reaper.js';
+import { useClusterKeys } from '../../src/queue/names.js';
 import { connectCluster } from '../../src/queue/redis.js';
 import { isClusterUrl } from '../../src/queue/redis-url.js';
 
 export const config = loadConfig(process.env);
+// A suite run against a cluster names its keys as the platform's processes do, from the start.
+if (isClusterUrl(config.REDIS_URL)) useClusterKeys();
 const START = 'start it with `npm run services:up`';
 
 /**
@@ -95,7 +98,7 @@ export function uniqueName(prefix: string): string {
  */
 export async function heartbeat(instance: string): Promise<() => Promise<void>> {
   const redis = await requireRedis();
-  const key = usingClusterKeys() ? `faas:instance:{instances}:${instance}` : `faas:instance:${instance}`;
+  const key = heartbeatKey(instance);
   const beat = () => redis.set(key, JSON.stringify({ pid: process.pid, pool: [] }), 'EX', 10);
   await beat();
   const timer = setInterval(() => void beat().catch(() => undefined), 2000);
