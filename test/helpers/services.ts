@@ -36,6 +36,10 @@ export async function requireRedis(url = config.REDIS_URL): Promise<Redis> {
       lazyConnect: true,
       enableOfflineQueue: false,
       clusterRetryStrategy: () => null,
+      // ioredis gives CLUSTER SLOTS 1 s per seed; on two cores loaded by a fault scenario's
+      // containers this process may not even run within that, and the check would fail a test
+      // with "None of startup nodes is available". 10 s, as a single Redis's connect timeout.
+      slotsRefreshTimeout: 10_000,
     }) as unknown as Redis;
   } else {
     redis = new Redis(url, once);
