@@ -33,7 +33,8 @@ down)
   fi
   # An engine stopped while it started or stopped containers can leave their root file systems
   # mounted under its data root: unmount those (deepest first) before removing DIR.
-  grep -o " $dir/[^ ]*" /proc/mounts | sort -r | while read -r m; do as_root umount -l "$m" || true; done
+  # (None is the usual case: grep then exits 1, which must not end the script before the rm.)
+  { grep -o " $dir/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do as_root umount -l "$m" || true; done
   as_root rm -rf "$dir"
   ;;
 *) die "usage: second-engine.sh up|down DIR" ;;
