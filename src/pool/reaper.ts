@@ -15,7 +15,8 @@ const HEARTBEAT_EVERY_MS = 1000;
 const SWEEP_EVERY_BEATS = 5;
 // On a Redis Cluster the heartbeats and their registry share the slot of `{instances}` (read
 // with one MGET): `faas:instance:{instances}:<instance>`, `faas:{instances}`.
-const key = (instance: string) =>
+/** The key of a platform instance's heartbeat. */
+export const heartbeatKey = (instance: string): string =>
   usingClusterKeys() ? `faas:instance:${slotted('instances')}:${instance}` : `faas:instance:${instance}`;
 /**
  * Every instance's name, scored by its last heartbeat: readers find the live ones without
@@ -76,13 +77,13 @@ export class Reaper {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.redis.del(key(this.instance)).catch(() => undefined);
+    await this.redis.del(heartbeatKey(this.instance)).catch(() => undefined);
     await this.redis.zrem(registry(), this.instance).catch(() => undefined);
   }
 
   private async beat(): Promise<void> {
     const value = JSON.stringify({ pid: process.pid, at: Date.now(), pool: this.snapshot() });
-    await this.redis.set(key(this.instance), value, 'EX', HEARTBEAT_TTL_S);
+    await this.redis.set(heartbeatKey(this.instance), value, 'EX', HEARTBEAT_TTL_S);
     await this.redis.zadd(registry(), Date.now(), this.instance);
     if (this.expiredWarned)
       this.logger.warn({ component: 'reaper' }, 'heartbeat written again after it had expired');
@@ -141,7 +142,7 @@ export class Reaper {
       (i) => i !== this.instance,
     );
     const alive = new Set<string>();
-    for (const i of instances) if (i && (await this.redis.exists(key(i)))) alive.add(i);
+    for (const i of instances) if (i && (await this.redis.exists(heartbeatKey(i)))) alive.add(i);
     const orphans = found.filter((c) => {
       const i = c.labels[LABEL_INSTANCE] ?? '';
       return i !== this.instance && !alive.has(i);
@@ -165,7 +166,7 @@ export async function liveInstances(
   // Names whose heartbeat is older than its TTL are gone: forget them.
   await redis.zremrangebyscore(registry(), '-inf', `(${since}`);
   const names = await redis.zrangebyscore(registry(), since, '+inf');
-  const values = names.length ? await redis.mget(...names.map(key)) : [];
+  const values = names.length ? await redis.mget(...names.map(heartbeatKey)) : [];
   names.forEach((instance, i) => {
     try {
       const v = JSON.parse(values[i] ?? 'null') as { pid: number; pool: unknown } | null;

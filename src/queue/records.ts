@@ -46,7 +46,11 @@ export interface InvocationRecord {
  * lock and the function's index, which the PUT script touches with it.
  */
 const RECORD_KEY_PREFIX = 'faas:inv:';
-const key = (id: string) => {
+/**
+ * The key of an invocation's record.
+ * @example recordKey(id) // 'faas:inv:<id>', or 'faas:inv:{fn.<name>}:<id>' on a cluster
+ */
+export const recordKey = (id: string): string => {
   const fn = usingClusterKeys() ? functionOfInvocation(id) : undefined;
   return fn ? `${RECORD_KEY_PREFIX}${queueName(fn)}:${id}` : `${RECORD_KEY_PREFIX}${id}`;
 };
@@ -125,7 +129,7 @@ export class RecordStore {
     const args = [
       3,
       lockKey,
-      key(record.id),
+      recordKey(record.id),
       indexKey(record.function),
       token,
       JSON.stringify(record),
@@ -145,7 +149,7 @@ export class RecordStore {
   }
 
   async get(id: string): Promise<InvocationRecord | undefined> {
-    const raw = await this.redis.get(key(id));
+    const raw = await this.redis.get(recordKey(id));
     return raw ? (JSON.parse(raw) as InvocationRecord) : undefined;
   }
 }

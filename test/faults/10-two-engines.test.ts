@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordKey } from '../../src/queue/records.js';
 import { config, requireRedis } from '../helpers/services.js';
 import {
   deadLetters,
@@ -76,7 +77,7 @@ async function records(ids: string[]): Promise<Rec[]> {
   try {
     const out: Rec[] = [];
     for (let i = 0; i < ids.length; i += 500) {
-      const raw = await redis.mget(...ids.slice(i, i + 500).map((id) => `faas:inv:${id}`));
+      const raw = await redis.mget(...ids.slice(i, i + 500).map(recordKey));
       for (const r of raw) if (r) out.push(JSON.parse(r) as Rec);
     }
     return out;

@@ -7,8 +7,9 @@
  *     held unacknowledged is redelivered (RabbitMQ at once; JetStream after the ack wait; a Redis
  *     consumer's pending entries are claimed by the new process);
  * (b) each broker restarted mid-stream: consumers reconnect with backoff;
- * (c) the platform's Redis (also the test's own) restarted mid-stream: nothing is acknowledged
- *     while jobs cannot be queued, and consuming resumes when it returns;
+ * (c) the platform's Redis (also the test's own; a 3-master cluster when REDIS_URL names one)
+ *     restarted mid-stream: nothing is acknowledged while jobs cannot be queued, and consuming
+ *     resumes when it returns;
  * (d) the whole platform (`faas up`) killed with SIGKILL mid-stream and started again: invocations
  *     in flight run again (reported as reruns), every message's effect exactly once.
  */
@@ -17,12 +18,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_PREFIX, queueName } from '../../src/queue/names.js';
 import type { Broker } from '../../src/triggers/queue/record.js';
-import { ownNats, ownRabbit, ownRedis, publisher, type OwnBroker } from '../helpers/brokers.js';
+import { isClusterUrl } from '../../src/queue/redis-url.js';
+import {
+  ownNats,
+  ownRabbit,
+  ownRedis,
+  ownRedisCluster,
+  publisher,
+  type OwnBroker,
+} from '../helpers/brokers.js';
 import { freePort } from '../helpers/platform.js';
+import { config, requireRedis } from '../helpers/services.js';
 import {
   deadLetters,
   inputKeys,
@@ -99,7 +108,15 @@ describe('fault 8: queue triggers through a killed consumer, broker restarts and
     brokers.nats = ownNats(await freePort(), join(dataDir, 'nats'));
     brokers.redis = ownRedis(await freePort(), dataDir);
     await mkdir(join(dataDir, 'platform-redis'));
-    platformRedis = ownRedis(await freePort(), join(dataDir, 'platform-redis'));
+    // The platform's Redis is of the kind REDIS_URL names: one server, or a 3-master cluster.
+    if (isClusterUrl(config.REDIS_URL)) {
+      const ports = new Set<number>();
+      while (ports.size < 6) ports.add(await freePort());
+      const [a, b, c, ...bus] = [...ports] as [number, number, number, ...number[]];
+      platformRedis = ownRedisCluster([a, b, c], bus, join(dataDir, 'platform-redis'));
+    } else {
+      platformRedis = ownRedis(await freePort(), join(dataDir, 'platform-redis'));
+    }
     await Promise.all([...Object.values(brokers).map((b) => b.start()), platformRedis.start()]);
   }, 150_000);
 
@@ -235,7 +252,7 @@ describe('fault 8: queue triggers through a killed consumer, broker restarts and
       await platformRedis.start();
       return { at, back: Date.now() };
     });
-    const redis = new Redis(platformRedis.url);
+    const redis = await requireRedis(platformRedis.url);
     const queues = BROKERS.map(
       (b) => new Queue(queueName(fns[b]), { connection: redis, prefix: QUEUE_PREFIX }),
     );

@@ -193,6 +193,104 @@ export function ownRedis(port: number, dir: string): OwnBroker {
   );
 }
 
+/**
+ * A Redis Cluster of the test's own: one master per port (no replicas), each append-only in its
+ * own folder under `dir`, its cluster bus on the matching `busPorts` (the default, port + 10000,
+ * is past 65535 for a high free port). The first start creates the cluster; later ones bring the same nodes
+ * back (their nodes.conf and data), and `start` resolves once every node is `cluster_state:ok`.
+ * `stop` ends every node with SIGTERM, which persists the append-only file as `shutdown` does.
+ */
+export function ownRedisCluster(ports: number[], busPorts: number[], dir: string): OwnBroker {
+  const url = `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`;
+  const nodes = ports.map((port, i) => {
+    const nodeDir = join(dir, String(port));
+    const node = new Redis(port, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
+    node.on('error', () => undefined);
+    /** The node's `cluster info`, or undefined while it does not answer. */
+    const info = async () => {
+      try {
+        if (node.status !== 'ready') await node.connect();
+        return (await node.cluster('INFO')) as string;
+      } catch {
+        node.disconnect();
+        return undefined;
+      }
+    };
+    const server = own(
+      `redis cluster node on ${port}`,
+      `redis://127.0.0.1:${port}`,
+      () =>
+        spawn(
+          program('redis-server'),
+          [
+            ...['--bind', '127.0.0.1', '--port', String(port), '--dir', nodeDir],
+            ...['--cluster-enabled', 'yes', '--cluster-port', String(busPorts[i])],
+            ...['--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000'],
+            ...[
+              '--appendonly',
+              'yes',
+              '--appendfsync',
+              'always',
+              '--save',
+              '',
+              '--maxmemory-policy',
+              'noeviction',
+            ],
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        ),
+      async () => (await info()) !== undefined,
+    );
+    return { port, nodeDir, server, info, close: () => node.disconnect() };
+  });
+  const state = async (n: (typeof nodes)[number]) =>
+    /^cluster_state:(\w+)/m.exec((await n.info()) ?? '')?.[1];
+  return {
+    url,
+    pid: () => nodes[0]?.server.pid() ?? 0,
+    async start() {
+      for (const n of nodes) await mkdir(n.nodeDir, { recursive: true });
+      await Promise.all(nodes.map((n) => n.server.start()));
+      // Nodes that know only themselves are a new cluster: give them the slots.
+      if (/^cluster_known_nodes:1\s*$/m.test((await nodes[0]!.info()) ?? '')) {
+        const create = spawn(
+          program('redis-cli'),
+          [
+            '--cluster',
+            'create',
+            ...ports.map((p) => `127.0.0.1:${p}`),
+            '--cluster-replicas',
+            '0',
+            '--cluster-yes',
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let out = '';
+        create.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+        create.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+        const code = await new Promise((r) => create.once('exit', r));
+        if (code !== 0)
+          throw new Error(`redis-cli --cluster create exited with ${code}:\n${out.slice(-3000)}`);
+      }
+      const deadline = Date.now() + 60_000;
+      while (!(await Promise.all(nodes.map(state))).every((st) => st === 'ok')) {
+        if (Date.now() > deadline)
+          throw new Error(`the Redis Cluster on ${ports.join(',')} did not become ok`);
+        await sleep(200);
+      }
+    },
+    async stop() {
+      for (const n of nodes) n.close();
+      await Promise.all(nodes.map((n) => n.server.stop()));
+    },
+  };
+}
+
 /** Publishes messages with a publisher-set id; `publish` resolves once the broker stored it. */
 export interface Publisher {
   publish(id: string, body: string): Promise<void>;

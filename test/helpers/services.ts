@@ -9,11 +9,14 @@ import { loadConfig } from '../../src/config/index.js';
 import { DockerDriver } from '../../src/pool/docker-driver.js';
 import { EngineApi } from '../../src/pool/engine-api.js';
 import { engineAddress } from '../../src/pool/engine-host.js';
-import { useClusterKeys, usingClusterKeys } from '../../src/queue/names.js';
+import { heartbeatKey } from '../../src/pool/reaper.js';
+import { useClusterKeys } from '../../src/queue/names.js';
 import { connectCluster } from '../../src/queue/redis.js';
 import { isClusterUrl } from '../../src/queue/redis-url.js';
 
 export const config = loadConfig(process.env);
+// A suite run against a cluster names its keys as the platform's processes do, from the start.
+if (isClusterUrl(config.REDIS_URL)) useClusterKeys();
 const START = 'start it with `npm run services:up`';
 
 /**
@@ -35,6 +38,10 @@ export async function requireRedis(url = config.REDIS_URL): Promise<Redis> {
       lazyConnect: true,
       enableOfflineQueue: false,
       clusterRetryStrategy: () => null,
+      // ioredis gives CLUSTER SLOTS 1 s per seed; on two cores loaded by a fault scenario's
+      // containers this process may not even run within that, and the check would fail a test
+      // with "None of startup nodes is available". 10 s, as a single Redis's connect timeout.
+      slotsRefreshTimeout: 10_000,
     }) as unknown as Redis;
   } else {
     redis = new Redis(url, once);
@@ -111,7 +118,7 @@ export function uniqueName(prefix: string): string {
  */
 export async function heartbeat(instance: string): Promise<() => Promise<void>> {
   const redis = await requireRedis();
-  const key = usingClusterKeys() ? `faas:instance:{instances}:${instance}` : `faas:instance:${instance}`;
+  const key = heartbeatKey(instance);
   const beat = () => redis.set(key, JSON.stringify({ pid: process.pid, pool: [] }), 'EX', 10);
   await beat();
   const timer = setInterval(() => void beat().catch(() => undefined), 2000);

@@ -20,26 +20,37 @@ export async function teardown(): Promise<void> {
   const all = await docker
     .listContainers({ all: true, filters: { label: ['faas.platform'] } })
     .catch(() => [] as Docker.ContainerInfo[]);
-  // Heartbeats live in the single Redis, and in a run against the cluster, in the cluster too.
+  // Heartbeats live in the single Redis or in the local cluster, whichever a run uses: both are
+  // asked whatever this run's REDIS_URL, so that a run on one leaves alone the containers of a
+  // run on the other going on at the same time (each looks "gone" in the other's store).
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const clusterUrl = isClusterUrl(url)
+    ? url
+    : (process.env.FAAS_TEST_REDIS_CLUSTER_URL ??
+      'redis+cluster://127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003');
   const single = new Redis(isClusterUrl(url) ? 'redis://127.0.0.1:6379' : url, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
   });
-  const cluster = isClusterUrl(url)
-    ? connectCluster(url, { maxRetriesPerRequest: 1 }, { lazyConnect: true })
-    : undefined;
+  single.on('error', () => undefined);
+  // No retries: a cluster that is not running (FAAS_REDIS_CLUSTER_UP=0) holds no heartbeat.
+  const cluster = connectCluster(
+    clusterUrl,
+    { maxRetriesPerRequest: 1 },
+    { lazyConnect: true, clusterRetryStrategy: () => null },
+  );
+  cluster.on('error', () => undefined);
   const alive = async (instance: string | undefined) => {
     if (!instance) return false;
     if ((await single.exists(`faas:instance:${instance}`).catch(() => 0)) === 1) return true;
-    return (await cluster?.exists(`faas:instance:{instances}:${instance}`).catch(() => 0)) === 1;
+    return (await cluster.exists(`faas:instance:{instances}:${instance}`).catch(() => 0)) === 1;
   };
   const left: Docker.ContainerInfo[] = [];
   for (const c of all) {
     if (c.Created >= started && !(await alive(c.Labels['faas.instance']))) left.push(c);
   }
   single.disconnect();
-  cluster?.disconnect();
+  cluster.disconnect();
   if (left.length > 0) {
     const names = left.map((c) => `${c.Names[0]} (${c.State})`).join(', ');
     await Promise.all(

@@ -6,6 +6,7 @@ import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bucketEventsEnv, clusterOf, freePort, runCli, writeManifestDir } from '../../helpers/platform.js';
+import { heartbeatKey } from '../../../src/pool/reaper.js';
 import { requireRedis } from '../../helpers/services.js';
 import { sleep, until } from './wait.js';
 
@@ -69,7 +70,7 @@ export interface FaasProcess {
 async function heartbeat(instance: string): Promise<string | null> {
   const redis = await requireRedis();
   try {
-    return await redis.get(`faas:instance:${instance}`);
+    return await redis.get(heartbeatKey(instance));
   } finally {
     redis.disconnect();
   }

@@ -3,9 +3,9 @@
  * by a queue, and removing what a scenario declared in the broker.
  */
 import { connect as amqpConnect } from 'amqplib';
-import { Redis } from 'ioredis';
 import { connect as natsConnect } from 'nats';
 import type { Broker } from '../../../src/triggers/queue/record.js';
+import { requireRedis } from '../../helpers/services.js';
 
 /** One `keyed` function (see fixtures/keyed) run by each message of `name` on `broker`. */
 export function queueManifest(
@@ -46,7 +46,8 @@ export async function dropBrokerQueue(broker: Broker, url: string, name: string)
     if (stream) await jsm.streams.delete(stream).catch(() => undefined);
     await nc.close();
   } else {
-    const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+    // A single Redis or a cluster (`redis+cluster://`), whichever the URL names.
+    const redis = await requireRedis(url);
     await redis.del(name).catch(() => undefined);
     redis.disconnect();
   }

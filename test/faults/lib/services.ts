@@ -1,15 +1,18 @@
 /**
  * The services around the platform during a fault: restarting Redis and MinIO through
- * `services-up.sh`, containers on the engine, and each scenario's cleanup.
+ * `services-up.sh` (a Redis Cluster's nodes included), containers on the engine, and each scenario's cleanup.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
+import { Cluster, type Redis } from 'ioredis';
 import { QUEUE_PREFIX, queueName } from '../../../src/queue/names.js';
+import { recordKey } from '../../../src/queue/records.js';
+import { isClusterUrl } from '../../../src/queue/redis-url.js';
 import { config, requireRedis } from '../../helpers/services.js';
 import { deleteBuckets } from './effect.js';
 import { stopAll, type FaasProcess } from './processes.js';
@@ -17,18 +20,26 @@ import { sleep, until } from './wait.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
-/** Removes a function's queue and invocation records from Redis. */
+/** Removes a function's queue and invocation records from Redis (from every master of a cluster). */
 export async function dropQueue(fn: string): Promise<void> {
   const redis = await requireRedis();
   const queue = new Queue(queueName(fn), { connection: redis, prefix: QUEUE_PREFIX });
+  // A record's key is the function's id prefix after the record prefix (and, on a cluster, its hash tag).
+  const records = recordKey(`${fn}.${'0'.repeat(32)}`).replace(/0{32}$/, '*');
+  // requireRedis types a Cluster as Redis.
+  const conn = redis as Redis | Cluster;
+  const nodes = conn instanceof Cluster ? conn.nodes('master') : [redis];
   try {
     await queue.obliterate({ force: true });
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `faas:inv:${fn}.*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', records, 'COUNT', 1000);
+        cursor = next;
+        // On a cluster they share the function's hash tag, so one DEL takes them all.
+        if (keys.length) await node.del(...keys);
+      } while (cursor !== '0');
+    }
   } finally {
     await queue.close();
     redis.disconnect();
@@ -71,11 +82,53 @@ export async function expectNoContainers(instances: string[], timeoutMs = 30_000
   throw new Error(`containers left behind: ${left.map((c) => `${c.Names[0]} (${c.State})`).join(', ')}`);
 }
 
+/** The Redis servers behind REDIS_URL: the one, or every node of a cluster (asked of its seeds). */
+async function redisServers(): Promise<Array<{ host: string; port: number }>> {
+  if (!isClusterUrl(config.REDIS_URL)) {
+    const u = new URL(config.REDIS_URL);
+    return [{ host: u.hostname || '127.0.0.1', port: Number(u.port || 6379) }];
+  }
+  const cluster = (await requireRedis()) as unknown as Cluster;
+  try {
+    return cluster
+      .nodes('all')
+      .map((n) => ({ host: n.options.host as string, port: n.options.port as number }));
+  } finally {
+    cluster.disconnect();
+  }
+}
+
+/**
+ * Whether Redis answers: a single Redis a PING; a cluster, every node `cluster_state:ok` (a
+ * cluster whose nodes answer before they agree still refuses commands with CLUSTERDOWN).
+ */
 export async function redisUp(): Promise<boolean> {
-  return requireRedis().then(
-    (r) => (r.disconnect(), true),
-    () => false,
-  );
+  let redis: Redis;
+  try {
+    redis = await requireRedis();
+  } catch {
+    return false;
+  }
+  try {
+    const conn = redis as Redis | Cluster;
+    if (!(conn instanceof Cluster)) return true;
+    const infos = await Promise.all(conn.nodes('all').map((n) => n.cluster('INFO') as Promise<string>));
+    return infos.every((info) => /^cluster_state:ok\s*$/m.test(info));
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Stops Redis as an operator would, `redis-cli shutdown` (which persists the append-only file):
+ * the one server, or each node of a cluster.
+ */
+export async function shutdownRedis(): Promise<void> {
+  for (const { host, port } of await redisServers()) {
+    spawnSync('redis-cli', ['-h', host, '-p', String(port), 'shutdown'], { timeout: 10_000 });
+  }
 }
 
 export async function minioUp(): Promise<boolean> {
