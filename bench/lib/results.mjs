@@ -118,6 +118,6 @@ export function methods(sizes) {
       'first_calls_all_ms: one sync POST /functions/:name/invoke per function, all sent at once (one connection each), from the first send until every one answered 200. ' +
       `docker_start_all_ms: after the platform stopped, as many containers of the runtime image the platform resolves, created and started ${sizes.many.engineConcurrency} at a time (the pool bounds nothing, but the engine is slowest with everything at once: 200 at once took it 150 s here) through the pool's own DockerDriver with a function container's profile (no network, read-only root, 64 MiB noexec tmpfs, 128 MiB, 1 CPU, 128 pids, init, no capabilities, no-new-privileges, capped logs, socket mount), labelled faas.bench=<run> and removed after. Ratio: first_calls_all_ms / docker_start_all_ms. aim_*_max: issue #17's aims`,
     memory:
-      'VmRSS of the platform process idle (after start) and its peak during the throughput runs; docker stats memory of idle warm containers',
+      'VmRSS of the platform process idle (at rest, 20 s after its warm containers were ready: its idle collection and the V8 memory reducer have run) and its peak during the throughput runs; docker stats memory of idle warm containers',
   };
 }

@@ -26,6 +26,9 @@ import { warmLatency } from '../scenarios/warm.mjs';
  *   notes: Record<string, any>, log: (msg: string) => void, profile: boolean }} Ctx
  */
 
+/** How long the platform rests after its start before its idle memory is read. */
+const REST_MS = 20_000;
+
 /** @param {Ctx} ctx */
 export async function mainPhase(ctx) {
   const { n, sizes, figures, extra, log } = ctx;
@@ -46,7 +49,10 @@ export async function mainPhase(ctx) {
       const [a, b, g] = await Promise.all([p.containers(n.noop), p.containers(n.trace), p.containers('')]);
       return a.ready === 1 && b.ready === 1 && g.generic === 1 ? true : undefined;
     });
-    await sleep(1000);
+    // At rest: the platform collects its heap once its event loop has been quiet for a 3 s
+    // window after the start, and V8's memory reducer shrinks the young generation about 8 s
+    // after that (src/observability/idle-trim.ts).
+    await sleep(REST_MS);
     for (let i = 0; i < sizes.reps; i++) {
       figures.add('memory', 'platform_idle_rss_mb', await p.rssMb());
       await sleep(200);
