@@ -11,11 +11,9 @@
  *     invocations fail over to the first host, and the host shows as unhealthy in /status.
  * Run alone: `npm run build && npx vitest run test/faults/10-two-engines.test.ts`.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordKey } from '../../src/queue/records.js';
@@ -36,33 +34,17 @@ import {
   stopAll,
   until,
   scenario,
+  secondEngine,
   FAST_TAKEOVER_ENV,
   type Burst,
   type FaasProcess,
 } from './harness.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Each host's cap (FAAS_MAX_CONTAINERS): the burst should split 1 : 2. */
 const CAP_A = 3;
 const CAP_B = 6;
 const N_SPLIT = 2000;
 const N_FAULT = 1000;
-
-function secondEngine(cmd: 'up' | 'down', dir: string): Promise<void> {
-  const child = spawn('bash', [join(ROOT, 'scripts', 'second-engine.sh'), cmd, dir], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`second-engine.sh ${cmd} exited with ${code}:\n${out}`)),
-    ),
-  );
-}
 
 interface Rec {
   id: string;

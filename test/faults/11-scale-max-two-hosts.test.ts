@@ -9,13 +9,12 @@
  *     it took back to the queue without spending their attempts, and the first host runs them all.
  * Run alone: `npm run build && npx vitest run test/faults/11-scale-max-two-hosts.test.ts`.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordKey } from '../../src/queue/records.js';
 import { config, requireRedis } from '../helpers/services.js';
 import {
   deadLetters,
@@ -30,32 +29,16 @@ import {
   startFaas,
   stopAll,
   scenario,
+  secondEngine,
   FAST_TAKEOVER_ENV,
   type FaasProcess,
 } from './harness.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAX = 3;
 /** Each host could run twice the function's max on its own. */
 const HOST_CAP = 6;
 const N_BURST = 300;
 const N_REFUSED = 200;
-
-function secondEngine(cmd: 'up' | 'down', dir: string): Promise<void> {
-  const child = spawn('bash', [join(ROOT, 'scripts', 'second-engine.sh'), cmd, dir], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`second-engine.sh ${cmd} exited with ${code}:\n${out}`)),
-    ),
-  );
-}
 
 interface Rec {
   id: string;
@@ -68,7 +51,7 @@ async function records(ids: string[]): Promise<Rec[]> {
   try {
     const out: Rec[] = [];
     for (let i = 0; i < ids.length; i += 500) {
-      const raw = await redis.mget(...ids.slice(i, i + 500).map((id) => `faas:inv:${id}`));
+      const raw = await redis.mget(...ids.slice(i, i + 500).map((id) => recordKey(id)));
       for (const r of raw) if (r) out.push(JSON.parse(r) as Rec);
     }
     return out;

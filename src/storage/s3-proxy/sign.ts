@@ -12,7 +12,7 @@ const bytes = (d: SourceData): string | Uint8Array =>
       : new Uint8Array(d);
 
 /** SHA-256 (or HMAC-SHA-256 with a secret) in the shape the SigV4 signer takes. */
-export class Sha256 {
+class Sha256 {
   private readonly hash: Hash | Hmac;
   constructor(secret?: SourceData) {
     this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
@@ -116,20 +116,25 @@ function forwardedHeaders(headers: Record<string, string>): Record<string, strin
   return out;
 }
 
+/** A SigV4 signer for the store's S3 API with the platform's credentials. */
+export function s3Signer(target: StoreTarget): SignatureV4 {
+  return new SignatureV4({
+    service: 's3',
+    region: target.region,
+    credentials: target.credentials,
+    sha256: Sha256,
+    // S3 signs the path as sent, without encoding it a second time.
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+}
+
 /** Signs requests to the store with the platform's credentials. */
 export class StoreSigner {
   private readonly signer: SignatureV4;
 
   constructor(private readonly target: StoreTarget) {
-    this.signer = new SignatureV4({
-      service: 's3',
-      region: target.region,
-      credentials: target.credentials,
-      sha256: Sha256,
-      // S3 signs the path as sent, without encoding it a second time.
-      uriEscapePath: false,
-      applyChecksum: false,
-    });
+    this.signer = s3Signer(target);
   }
 
   /** The call as the store will see it, signed; `payload` is what {@link payloadHash} chose. */

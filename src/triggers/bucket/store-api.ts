@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { escapeUri, Sha256, type StoreTarget } from '../../storage/s3-proxy/sign.js';
+import type { SignatureV4 } from '@smithy/signature-v4';
+import { escapeUri, s3Signer, type StoreTarget } from '../../storage/s3-proxy/sign.js';
 
 /** One queue configuration of a bucket's notification rules. */
 export interface NotificationRule {
@@ -76,14 +76,7 @@ export class StoreApi {
   private readonly signer: SignatureV4;
 
   constructor(private readonly target: StoreTarget) {
-    this.signer = new SignatureV4({
-      service: 's3',
-      region: target.region,
-      credentials: target.credentials,
-      sha256: Sha256,
-      uriEscapePath: false,
-      applyChecksum: false,
-    });
+    this.signer = s3Signer(target);
   }
 
   private base(path: string, query: Record<string, string | string[]>, headers: Record<string, string>) {

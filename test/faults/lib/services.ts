@@ -138,13 +138,9 @@ export async function minioUp(): Promise<boolean> {
   );
 }
 
-/**
- * `scripts/services-up.sh`: reuses healthy services and restarts missing ones on the same data
- * (Redis's append-only file, MinIO's data and event queue). Runs in its own session, so the
- * services it starts do not belong to the test's process group.
- */
-export async function servicesUp(): Promise<void> {
-  const child = spawn('bash', [join(ROOT, 'scripts', 'services-up.sh')], {
+/** Runs one of the project's scripts in its own session (what it starts is not the test's). */
+async function script(name: string, args: string[] = []): Promise<void> {
+  const child = spawn('bash', [join(ROOT, 'scripts', name), ...args], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -153,7 +149,20 @@ export async function servicesUp(): Promise<void> {
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`services-up.sh exited with ${code}:\n${out}`);
+  if (code !== 0) throw new Error(`${[name, ...args].join(' ')} exited with ${code}:\n${out}`);
+}
+
+/**
+ * `scripts/services-up.sh`: reuses healthy services and restarts missing ones on the same data
+ * (Redis's append-only file, MinIO's data and event queue).
+ */
+export function servicesUp(): Promise<void> {
+  return script('services-up.sh');
+}
+
+/** `scripts/second-engine.sh up|down DIR`: a second Docker engine on this machine, in DIR. */
+export function secondEngine(cmd: 'up' | 'down', dir: string): Promise<void> {
+  return script('second-engine.sh', [cmd, dir]);
 }
 
 /** Leaves Redis and MinIO running and healthy, whatever the scenario did to them. */
