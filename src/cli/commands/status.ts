@@ -1,20 +1,13 @@
 import type { Command } from 'commander';
 import { UserError } from '../../util/user-error.js';
 import { ApiClient } from '../client.js';
+import type { Host } from '../../pool/hosts.js';
 
 interface Status {
   instances: number;
   warm: number;
   /** Absent from a platform older than the hosts list. */
-  hosts?: Array<{
-    id: string;
-    capacity: number;
-    containers: number;
-    lastHeartbeat: number;
-    up: boolean;
-    healthy?: boolean;
-    problem?: string;
-  }>;
+  hosts?: Host[];
   functions: Array<{
     name: string;
     backlog: { waiting: number; active: number; delayed: number; oldestWaitMs: number };
