@@ -63,6 +63,12 @@ export function functionOfInvocation(id: string): string | undefined {
  */
 export const WORK_CHANNEL = 'faas:work';
 
+/** The Redis keys that hold a function's jobs ready to be taken now. */
+export function waitingKeys(functionName: string): string[] {
+  const base = `${QUEUE_PREFIX}:${queueName(functionName)}`;
+  return ['wait', 'prioritized'].map((k) => `${base}:${k}`);
+}
+
 /** The Redis keys that hold a function's unfinished jobs: any of them existing means work. */
 export function workKeys(functionName: string): string[] {
   const base = `${QUEUE_PREFIX}:${queueName(functionName)}`;

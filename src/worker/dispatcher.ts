@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { FunctionSpec } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
-import { usingClusterKeys, WORK_CHANNEL, workKeys } from '../queue/names.js';
+import { usingClusterKeys, waitingKeys, WORK_CHANNEL, workKeys } from '../queue/names.js';
 import type { FunctionWorker } from './worker.js';
 
 export interface DispatcherOptions {
@@ -18,6 +18,11 @@ export interface DispatcherOptions {
   idleMs?: number;
   /** How often queues without a worker are checked for work nobody announced. @defaultValue 30 s */
   sweepMs?: number;
+  /**
+   * A worker free to take jobs that has taken none this long while jobs wait in its queue is
+   * replaced (its blocking connection is taken to be wedged). @defaultValue 15 s
+   */
+  wedgedMs?: number;
 }
 
 /**
@@ -31,6 +36,8 @@ export interface DispatcherOptions {
 export class WorkerDispatcher {
   private readonly workers = new Map<string, FunctionWorker>();
   private readonly closing = new Map<string, Promise<void>>();
+  /** Replaced workers still closing (see replaceWedged); awaited by close(). */
+  private readonly abandoned = new Set<Promise<void>>();
   private readonly log: Logger;
   private idleTimer?: NodeJS.Timeout;
   private sweepTimer?: NodeJS.Timeout;
@@ -48,7 +55,7 @@ export class WorkerDispatcher {
     });
     await this.o.subscriber.subscribe(WORK_CHANNEL);
     await this.sweep();
-    this.idleTimer = setInterval(() => void this.retireIdle(), 1000);
+    this.idleTimer = setInterval(() => void this.retireIdle().then(() => this.replaceWedged()), 1000);
     this.idleTimer.unref();
     this.sweepTimer = setInterval(() => void this.sweep(), this.o.sweepMs ?? 30_000);
     this.sweepTimer.unref();
@@ -113,7 +120,7 @@ export class WorkerDispatcher {
     clearInterval(this.sweepTimer);
     await this.o.subscriber.quit().catch(() => this.o.subscriber.disconnect());
     await Promise.all([...this.workers.keys()].map((fn) => this.retire(fn)));
-    await Promise.all([...this.closing.values()]);
+    await Promise.all([...this.closing.values(), ...this.abandoned]);
   }
 
   private async hasWork(fn: string): Promise<boolean> {
@@ -135,6 +142,33 @@ export class WorkerDispatcher {
         if (await this.hasWork(fn)) this.wake(fn);
       } catch (err) {
         this.log.warn({ fn, err: (err as Error).message }, 'could not check a queue for work');
+      }
+    }
+  }
+
+  /**
+   * Replaces each worker that could take jobs, has taken none for `wedgedMs`, and has jobs
+   * waiting: its blocking connection is wedged (an ioredis Cluster connection that lost every
+   * node can stay that way after the cluster is back). The old worker finishes what it holds in
+   * the background; the new one opens its own connection.
+   */
+  private async replaceWedged(): Promise<void> {
+    if (this.stopped || this.paused) return;
+    const now = Date.now();
+    const wedgedMs = this.o.wedgedMs ?? 15_000;
+    for (const [fn, worker] of this.workers) {
+      const quietMs = worker.takesNothingFor(now);
+      if (quietMs < wedgedMs) continue;
+      try {
+        const waiting = await this.o.redis.exists(...waitingKeys(fn));
+        if (waiting === 0 || this.workers.get(fn) !== worker || worker.takesNothingFor() < wedgedMs) continue;
+        this.log.warn({ fn, quietMs }, 'worker took no job while jobs waited: replaced by a new one');
+        this.workers.delete(fn);
+        const closed = worker.close().finally(() => this.abandoned.delete(closed));
+        this.abandoned.add(closed);
+        this.wake(fn);
+      } catch (err) {
+        this.log.warn({ fn, err: (err as Error).message }, 'could not check a queue for waiting jobs');
       }
     }
   }

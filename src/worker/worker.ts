@@ -16,6 +16,25 @@ import { invoke, type Outcome } from './invoke.js';
 const LOCK_MARGIN_MS = 30_000;
 /** How often BullMQ looks for jobs whose worker died. */
 const STALLED_INTERVAL_MS = 30_000;
+/** How long a close that passed its deadline is given once its blocking connection is cut. */
+const CUT_GRACE_MS = 2000;
+
+/** Whether `p` settles (either way) within `ms`. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export interface WorkerOptions {
   spec: FunctionSpec;
@@ -56,6 +75,8 @@ export class FunctionWorker {
   /** Jobs being processed now, and when the last one started or ended (for the dispatcher). */
   private running = 0;
   private lastActive = Date.now();
+  /** When the last job started (or the worker did): see takesNothingFor(). */
+  private lastTaken = Date.now();
   /** Paused by the host (its engine does not answer): see pause(). */
   private hostPaused = false;
   /** No job taken before this time: the pool backs off starting this function's containers. */
@@ -68,9 +89,10 @@ export class FunctionWorker {
 
   start(): void {
     const { spec } = this.o;
+    this.lastTaken = Date.now();
     const processor = async (job: Job, token: string | undefined): Promise<unknown> => {
       this.running++;
-      this.lastActive = Date.now();
+      this.lastActive = this.lastTaken = Date.now();
       try {
         return await this.process(job, token);
       } finally {
@@ -98,6 +120,18 @@ export class FunctionWorker {
   /** How long it has held no job (0 while it holds one). */
   idleFor(now = Date.now()): number {
     return this.running > 0 ? 0 : now - this.lastActive;
+  }
+
+  /**
+   * How long it has been free to take a job (not paused or held off, below its concurrency) and
+   * taken none: with jobs waiting in its queue, a sign that its blocking connection is wedged.
+   * 0 while it may not take one.
+   */
+  takesNothingFor(now = Date.now()): number {
+    const w = this.worker;
+    if (!w || this.hostPaused || now < this.heldUntil || w.isPaused() || this.running >= w.concurrency)
+      return 0;
+    return now - this.lastTaken;
   }
 
   /** Jobs held at once follow the pool's ready capacity, so idle hosts can take the rest. */
@@ -135,21 +169,42 @@ export class FunctionWorker {
   /**
    * Stops taking jobs and waits for the ones running, up to `deadlineMs`; jobs still running then
    * are left to BullMQ's stalled-job recovery (another worker, or this one restarted, runs them).
+   * Always returns by the deadline (and a short grace): a blocking connection to a Redis Cluster
+   * that lost every node can wait forever for an end that never comes, and BullMQ keeps the first
+   * close it was asked for, so a later forced one would wait with it.
    */
   async close(deadlineMs = 30_000): Promise<void> {
     clearTimeout(this.holdTimer);
-    if (!this.worker) return;
-    let timer: NodeJS.Timeout | undefined;
-    const graceful = this.worker.close();
-    const timedOut = await Promise.race([
-      graceful.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), deadlineMs))),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
-      this.log.warn({ deadlineMs }, 'in-flight jobs did not finish before the shutdown deadline');
-      await this.worker.close(true);
+    const worker = this.worker;
+    if (!worker) return;
+    const graceful = worker.close();
+    // With no job of its own left for CUT_GRACE_MS (what BullMQ records after a job ends takes
+    // far less), a close still waiting is waiting on its blocking connection only.
+    const deadline = Date.now() + deadlineMs;
+    let idleSince = this.running > 0 ? undefined : Date.now();
+    for (;;) {
+      const now = Date.now();
+      if (this.running > 0) idleSince = undefined;
+      else idleSince ??= now;
+      const cutAt = idleSince === undefined ? deadline : Math.min(deadline, idleSince + CUT_GRACE_MS);
+      const left = Math.min(cutAt - now, 100);
+      if (left <= 0) break;
+      if (await settlesWithin(graceful, left)) return;
     }
+    if (this.running > 0) {
+      this.log.warn(
+        { deadlineMs, running: this.running },
+        'in-flight jobs did not finish before the shutdown deadline',
+      );
+    } else {
+      this.log.warn('the queue connection did not close with no job left: cut and left behind');
+    }
+    // Cut the blocking connection without waiting for its end; what still hangs is left behind.
+    const blocking = (
+      worker as unknown as { blockingConnection?: { disconnect(wait: boolean): Promise<void> } }
+    ).blockingConnection;
+    await settlesWithin(blocking?.disconnect(false) ?? Promise.resolve(), CUT_GRACE_MS);
+    await settlesWithin(graceful, CUT_GRACE_MS);
   }
 
   private spec(): FunctionSpec {

@@ -47,13 +47,20 @@ export async function requireRedis(url = config.REDIS_URL): Promise<Redis> {
     redis = new Redis(url, once);
   }
   redis.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await redis.connect();
-    await redis.ping();
+    // A cluster's connect can wait forever when a node answers before the cluster agrees again
+    // (its ready check fails and no retry is allowed): give it the slots refresh's time and more.
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no answer within 20 s')), 20_000);
+    });
+    await Promise.race([redis.connect().then(() => redis.ping()), late]);
     return redis;
   } catch (err) {
     redis.disconnect();
     throw new Error(`Redis is not reachable at ${url} (${(err as Error).message}): ${START}`);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

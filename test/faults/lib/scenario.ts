@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { requireDocker, requireRedis } from '../../helpers/services.js';
 import { createBuckets } from './effect.js';
 import { manifestDir, type FaasProcess } from './processes.js';
@@ -26,6 +26,15 @@ export function scenario(o: { fns: string[]; buckets: string[]; manifest: () => 
     await createBuckets(sc.s3, o.buckets);
     sc.dir = await manifestDir(o.manifest());
   }, 60_000);
+  // A failed scenario shows the end of what each of its platform processes printed.
+  afterEach((ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    for (const p of sc.procs) {
+      console.error(
+        `--- faas ${p.role} ${p.instance} (last 6 KB of its output) ---\n${p.output().slice(-6000)}`,
+      );
+    }
+  });
   afterAll(async () => {
     // A beforeAll that failed early left no folder: nothing of it to remove.
     await cleanup({
