@@ -1,8 +1,8 @@
 /**
  * The Docker engine's own time to start N containers of the runtime image, with the pool's
  * profile: the pool's driver (dist/pool/docker-driver.js) creates and starts each, with the limits,
- * tmpfs, log cap, no network and socket mount the pool gives a function container, all at once
- * (the pool bounds neither its starts nor its engine connections). Each runtime connects to a
+ * tmpfs, log cap, no network and socket mount the pool gives a function container, `concurrency`
+ * at a time (the pool asks for FAAS_START_CONCURRENCY starts at once). Each runtime connects to a
  * socket the benchmark holds, as it would to its host, so the containers keep running like the
  * pool's until they are removed.
  */

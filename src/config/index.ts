@@ -47,6 +47,7 @@ export const configSchema = z.object({
     .optional(),
   FAAS_PREWARM: wholeNumber.pipe(z.number().max(64)).default(1),
   FAAS_MAX_CONTAINERS: wholeNumber.pipe(z.number().min(1)).optional(),
+  FAAS_START_CONCURRENCY: wholeNumber.pipe(z.number().min(1).max(256)).default(8),
   FAAS_BODY_LIMIT: z.coerce
     .number()
     .int()

@@ -121,6 +121,7 @@ export async function startWorkers(
       specs.map((s) => s.runtime),
     ),
     hostCap: config.FAAS_MAX_CONTAINERS ?? defaultHostCap(),
+    startConcurrency: config.FAAS_START_CONCURRENCY,
     // scale.max counts every host's containers of a function: each start takes a slot from here.
     slots: new RedisSlotLedger(ctx.redis, config.FAAS_CLUSTER, instance),
     genericLimits: { memoryBytes: 128 * 1024 * 1024, cpu: 1, pids: 128 },
