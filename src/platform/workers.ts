@@ -153,6 +153,8 @@ export async function startWorkers(
           if (o.cold) metrics.coldStarts.inc({ function: s.name, prewarmed: String(o.prewarmed) });
         },
       }),
+    // Its first container starts while the new worker connects and takes the job.
+    onColdWork: (fn) => p.expectWork(fn),
     logger: log,
   });
   // A stopped engine: take no jobs, hand the ones waiting for a container back to the queue (for

@@ -258,6 +258,19 @@ export class Pool {
   }
 
   /**
+   * Work was announced for `fn` and this host had no worker for it: count one job waiting until
+   * the queue's first reading (due within the autoscaler's next round) says otherwise, so its first
+   * container starts while the worker connects and takes the job, not after.
+   */
+  expectWork(fn: string, now = Date.now()): void {
+    if (this.closed || !this.specs.has(fn) || this.removed.has(fn)) return;
+    const read = this.observed.get(fn);
+    if (read && now - read.at <= STALE_READING_MS) return;
+    this.observed.set(fn, { waiting: 1, active: 0, oldestWaitMs: 0, at: now });
+    this.rescale(now);
+  }
+
+  /**
    * The one growth policy (autoscale.ts `decide`), run over every function with something going
    * on here, and carried out: called by the autoscaler's loop after each reading, and by a lease
    * that finds no free slot (so a burst grows the pool before the next reading). Returns the

@@ -13,6 +13,8 @@ export interface DispatcherOptions {
   functions: () => readonly FunctionSpec[];
   /** A function's queue worker, not yet started. */
   create: (spec: FunctionSpec) => FunctionWorker;
+  /** Work was announced for a function that had no worker here (one is starting now). */
+  onColdWork?: (fn: string) => void;
   logger: Logger;
   /** A worker that held no job this long, with no job left in its queue, stops. @defaultValue 10 s */
   idleMs?: number;
@@ -51,7 +53,7 @@ export class WorkerDispatcher {
   /** Subscribes to the work channel, then starts workers for every queue that has work now. */
   async start(): Promise<void> {
     this.o.subscriber.on('message', (channel: string, fn: string) => {
-      if (channel === WORK_CHANNEL) this.wake(fn);
+      if (channel === WORK_CHANNEL && this.wake(fn)) this.o.onColdWork?.(fn);
     });
     await this.o.subscriber.subscribe(WORK_CHANNEL);
     await this.sweep();
@@ -88,20 +90,24 @@ export class WorkerDispatcher {
     void this.sweep();
   }
 
-  /** Starts `fn`'s worker unless it runs (or `fn` is not served here, or the host is paused). */
-  wake(fn: string): void {
-    if (this.stopped || this.paused || this.workers.has(fn)) return;
+  /**
+   * Starts `fn`'s worker unless it runs (or `fn` is not served here, or the host is paused);
+   * whether it started one now.
+   */
+  wake(fn: string): boolean {
+    if (this.stopped || this.paused || this.workers.has(fn)) return false;
     const closing = this.closing.get(fn);
     if (closing) {
       void closing.then(() => this.wake(fn));
-      return;
+      return false;
     }
     const spec = this.o.functions().find((s) => s.name === fn);
-    if (!spec) return;
+    if (!spec) return false;
     const worker = this.o.create(spec);
     worker.start();
     this.workers.set(fn, worker);
     this.log.debug({ fn }, 'worker started');
+    return true;
   }
 
   /** Stops `fn`'s worker after the jobs it holds (a removed function). */

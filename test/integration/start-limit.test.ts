@@ -78,4 +78,34 @@ describe('container starts on real Docker', () => {
     expect(driver.runs).toBe(6);
     expect(driver.most).toBe(2);
   });
+
+  it('starts the first container of a function whose work was announced before any call leases one', async () => {
+    const spec = fnSpec('announced');
+    pool.register(spec);
+    const runs = driver.runs;
+    pool.expectWork('announced');
+    // Told again at once (another announcement): the guess stands, nothing more starts.
+    pool.expectWork('announced');
+    const deadline = Date.now() + 20_000;
+    while (!pool.snapshot().some((c) => c.fn === 'announced' && c.state === 'ready')) {
+      if (Date.now() > deadline) throw new Error('no container of announced became ready within 20 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(driver.runs).toBe(runs + 1);
+    const outcome = await invoke(pool, spec, { id: 'announced.1', event: {}, attempt: 1 });
+    expect([outcome.ok, outcome.value, outcome.cold, outcome.leaseMs < 1000]).toEqual([
+      true,
+      'announced',
+      true,
+      true,
+    ]);
+    expect(pool.snapshot().filter((c) => c.fn === 'announced')).toHaveLength(1);
+  });
+
+  it('starts nothing for announced work of a function it does not serve', () => {
+    const runs = driver.runs;
+    pool.expectWork('never-registered');
+    expect(driver.runs).toBe(runs);
+    expect(pool.snapshot().some((c) => c.fn === 'never-registered')).toBe(false);
+  });
 });
