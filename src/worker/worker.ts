@@ -75,8 +75,11 @@ export class FunctionWorker {
   /** Jobs being processed now, and when the last one started or ended (for the dispatcher). */
   private running = 0;
   private lastActive = Date.now();
-  /** When the last job started (or the worker did): see takesNothingFor(). */
-  private lastTaken = Date.now();
+  /**
+   * When it last could start taking a job it had not: it started, a job started or ended, its
+   * concurrency rose, or it resumed. See takesNothingFor().
+   */
+  private freeSince = Date.now();
   /** Paused by the host (its engine does not answer): see pause(). */
   private hostPaused = false;
   /** No job taken before this time: the pool backs off starting this function's containers. */
@@ -89,15 +92,15 @@ export class FunctionWorker {
 
   start(): void {
     const { spec } = this.o;
-    this.lastTaken = Date.now();
+    this.freeSince = Date.now();
     const processor = async (job: Job, token: string | undefined): Promise<unknown> => {
       this.running++;
-      this.lastActive = this.lastTaken = Date.now();
+      this.lastActive = this.freeSince = Date.now();
       try {
         return await this.process(job, token);
       } finally {
         this.running--;
-        this.lastActive = Date.now();
+        this.lastActive = this.freeSince = Date.now();
       }
     };
     this.worker = new Worker(queueName(spec.name), processor, {
@@ -131,12 +134,14 @@ export class FunctionWorker {
     const w = this.worker;
     if (!w || this.hostPaused || now < this.heldUntil || w.isPaused() || this.running >= w.concurrency)
       return 0;
-    return now - this.lastTaken;
+    return now - this.freeSince;
   }
 
   /** Jobs held at once follow the pool's ready capacity, so idle hosts can take the rest. */
   setConcurrency(n: number): void {
-    if (this.worker && this.worker.concurrency !== n) this.worker.concurrency = n;
+    if (!this.worker || this.worker.concurrency === n) return;
+    if (n > this.worker.concurrency) this.freeSince = Date.now();
+    this.worker.concurrency = n;
   }
 
   /** Takes no new job (the jobs it holds go on); `resume` takes jobs again. */
@@ -148,6 +153,7 @@ export class FunctionWorker {
   resume(): void {
     this.hostPaused = false;
     if (Date.now() < this.heldUntil) return;
+    this.freeSince = Date.now();
     if (this.worker?.isPaused()) this.worker.resume();
   }
 
@@ -161,6 +167,7 @@ export class FunctionWorker {
     clearTimeout(this.holdTimer);
     this.holdTimer = setTimeout(() => {
       this.heldUntil = 0;
+      this.freeSince = Date.now();
       if (!this.hostPaused && this.worker?.isPaused()) this.worker.resume();
     }, this.heldUntil - Date.now());
     this.holdTimer.unref();
