@@ -697,15 +697,16 @@ export class Pool {
    * pool closing, a failed start); it finds no id to remove then, so the container is removed here.
    */
   private async startContainer(c: PoolContainer, spec: ContainerSpec): Promise<string> {
+    const stopped = () => c.state === 'stopping' || c.state === 'dead';
+    const refused = () => new Error(`container ${c.name} was stopped while starting`);
     const id = await this.engineStarts.run(async () => {
       // Stopped while it waited for its turn: the engine is not asked at all.
-      if (c.state === 'stopping' || c.state === 'dead')
-        throw new Error(`container ${c.name} was stopped while starting`);
+      if (stopped()) throw refused();
       return this.o.driver.run(spec);
     });
-    if (c.state === 'stopping' || c.state === 'dead') {
+    if (stopped()) {
       await this.o.driver.remove(id).catch(() => undefined);
-      throw new Error(`container ${c.name} was stopped while starting`);
+      throw refused();
     }
     return id;
   }

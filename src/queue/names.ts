@@ -63,14 +63,18 @@ export function functionOfInvocation(id: string): string | undefined {
  */
 export const WORK_CHANNEL = 'faas:work';
 
+/** A function's BullMQ queue keys of the given kinds. */
+function queueKeys(functionName: string, kinds: string[]): string[] {
+  const base = `${QUEUE_PREFIX}:${queueName(functionName)}`;
+  return kinds.map((k) => `${base}:${k}`);
+}
+
 /** The Redis keys that hold a function's jobs ready to be taken now. */
 export function waitingKeys(functionName: string): string[] {
-  const base = `${QUEUE_PREFIX}:${queueName(functionName)}`;
-  return ['wait', 'prioritized'].map((k) => `${base}:${k}`);
+  return queueKeys(functionName, ['wait', 'prioritized']);
 }
 
 /** The Redis keys that hold a function's unfinished jobs: any of them existing means work. */
 export function workKeys(functionName: string): string[] {
-  const base = `${QUEUE_PREFIX}:${queueName(functionName)}`;
-  return ['wait', 'paused', 'prioritized', 'delayed', 'active'].map((k) => `${base}:${k}`);
+  return queueKeys(functionName, ['wait', 'paused', 'prioritized', 'delayed', 'active']);
 }

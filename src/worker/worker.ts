@@ -187,14 +187,12 @@ export class FunctionWorker {
     const graceful = worker.close();
     // With no job of its own left for CUT_GRACE_MS (what BullMQ records after a job ends takes
     // far less), a close still waiting is waiting on its blocking connection only.
-    const deadline = Date.now() + deadlineMs;
-    let idleSince = this.running > 0 ? undefined : Date.now();
+    const start = Date.now();
+    const deadline = start + deadlineMs;
     for (;;) {
-      const now = Date.now();
-      if (this.running > 0) idleSince = undefined;
-      else idleSince ??= now;
-      const cutAt = idleSince === undefined ? deadline : Math.min(deadline, idleSince + CUT_GRACE_MS);
-      const left = Math.min(cutAt - now, 100);
+      const idleSince = Math.max(start, this.lastActive);
+      const cutAt = this.running > 0 ? deadline : Math.min(deadline, idleSince + CUT_GRACE_MS);
+      const left = Math.min(cutAt - Date.now(), 100);
       if (left <= 0) break;
       if (await settlesWithin(graceful, left)) return;
     }
