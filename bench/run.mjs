@@ -68,7 +68,21 @@ const errors = {};
 const breakdown = {};
 /** @type {Record<string, any>} */
 const notes = {};
-const ctx = { run, n, sizes, config, redis, figures, extra, breakdown, notes, log, profile: args.profile };
+const ctx = {
+  run,
+  n,
+  sizes,
+  config,
+  redis,
+  figures,
+  extra,
+  breakdown,
+  notes,
+  log,
+  profile: args.profile,
+  /** @type {import('./phases/main.mjs').Paired} */
+  paired: {},
+};
 const started = now();
 const startedAt = new Date().toISOString();
 
@@ -79,16 +93,15 @@ function log(msg) {
 
 /** @type {Record<string, () => Promise<void>>} */
 const phases = {
+  // With the main phase in the run, the baseline server and raw BullMQ stay up for it: its warm
+  // invokes and throughput runs alternate with theirs, rep by rep, so that a machine whose speed
+  // drifts over minutes (a shared host) moves both sides of each ratio alike.
   async baseline() {
     const b = await startBaseline({ queue: `${run}-baseline`, prefix: 'bench' });
+    let kept = false;
     try {
-      log(`baseline server: ${sizes.reps} × ${sizes.warm.count} warm invokes`);
-      for (let i = 0; i < sizes.reps; i++) {
-        const w = await warmLatency(b.url, 'noop', i === 0 ? sizes.warm : { ...sizes.warm, warmup: 0 });
-        figures.add('warm_invoke', 'baseline_p50_ms', w.p50);
-        figures.add('warm_invoke', 'baseline_p99_ms', w.p99);
-      }
       log(`baseline server: tracing ${sizes.trace} invokes`);
+      await warmLatency(b.url, 'noop', { ...sizes.warm, count: 0 });
       breakdown.baseline = await traceWarmPath({
         redisUrl: config.REDIS_URL,
         base: b.url,
@@ -97,20 +110,37 @@ const phases = {
         n: sizes.trace,
         platform: false,
       });
+      if (only.includes('main')) {
+        ctx.paired.baseline = b;
+        kept = true;
+        return;
+      }
+      log(`baseline server: ${sizes.reps} × ${sizes.warm.count} warm invokes`);
+      for (let i = 0; i < sizes.reps; i++) {
+        const w = await warmLatency(b.url, 'noop', i === 0 ? sizes.warm : { ...sizes.warm, warmup: 0 });
+        figures.add('warm_invoke', 'baseline_p50_ms', w.p50);
+        figures.add('warm_invoke', 'baseline_p99_ms', w.p99);
+      }
     } finally {
-      await b.stop();
+      if (!kept) await b.stop();
     }
   },
 
   async raw() {
     const raw = await rawBullmq(config.REDIS_URL, { prefix: 'bench', name: `${run}-raw` });
+    let kept = false;
     try {
-      log(`raw BullMQ: ${sizes.reps} × ${sizes.throughput.raw} jobs`);
       await raw.run(Math.min(1000, sizes.throughput.raw));
+      if (only.includes('main')) {
+        ctx.paired.raw = raw;
+        kept = true;
+        return;
+      }
+      log(`raw BullMQ: ${sizes.reps} × ${sizes.throughput.raw} jobs`);
       for (let i = 0; i < sizes.reps; i++)
         figures.add('throughput', 'raw_bullmq_jobs_per_s', await raw.run(sizes.throughput.raw));
     } finally {
-      await raw.close();
+      if (!kept) await raw.close();
     }
   },
 
@@ -122,7 +152,14 @@ const phases = {
     figures.addAll('cold_start', 'docker_run_ms', await dockerRuns(image, sizes.reps, `faas.bench=${run}`));
   },
 
-  main: () => mainPhase(ctx),
+  async main() {
+    try {
+      await mainPhase(ctx);
+    } finally {
+      await ctx.paired.baseline?.stop();
+      await ctx.paired.raw?.close();
+    }
+  },
 
   async fresh() {
     log('fresh platform (FAAS_PREWARM=0): starting');

@@ -23,7 +23,15 @@ import { warmLatency } from '../scenarios/warm.mjs';
  *   S3_REGION: string, S3_ACCESS_KEY_ID: string, S3_SECRET_ACCESS_KEY: string },
  *   redis: import('ioredis').Redis, figures: import('../lib/recorder.mjs').Recorder,
  *   extra: import('../lib/recorder.mjs').Recorder, breakdown: Record<string, any>,
- *   notes: Record<string, any>, log: (msg: string) => void, profile: boolean }} Ctx
+ *   notes: Record<string, any>, log: (msg: string) => void, profile: boolean, paired: Paired }} Ctx
+ */
+
+/**
+ * The references the main phase alternates with, rep by rep, when the run has them (the baseline
+ * and raw phases leave them up for it): the baseline server for warm invokes, raw BullMQ for
+ * throughput.
+ * @typedef {{ baseline?: { url: string, stop: () => Promise<void> },
+ *   raw?: { run: (total: number) => Promise<number>, close: () => Promise<void> } }} Paired
  */
 
 /** How long the platform rests after its start before its idle memory is read. */
@@ -60,9 +68,18 @@ export async function mainPhase(ctx) {
     const idleHeap = metricSamples(await p.metrics(), 'faas_process_nodejs_heap_size_used_bytes')[0];
     if (idleHeap) extra.add('memory', 'platform_heap_used_idle_mb', idleHeap.value / 1048576);
 
-    log(`main platform: ${sizes.reps} × ${sizes.warm.count} warm invokes`);
+    const base = ctx.paired.baseline;
+    log(
+      `main platform: ${sizes.reps} × ${sizes.warm.count} warm invokes${base ? ', alternating with the baseline server' : ''}`,
+    );
     for (let i = 0; i < sizes.reps; i++) {
-      const w = await warmLatency(p.url, n.noop, i === 0 ? sizes.warm : { ...sizes.warm, warmup: 0 });
+      const warm = i === 0 ? sizes.warm : { ...sizes.warm, warmup: 0 };
+      if (base) {
+        const b = await warmLatency(base.url, 'noop', warm);
+        figures.add('warm_invoke', 'baseline_p50_ms', b.p50);
+        figures.add('warm_invoke', 'baseline_p99_ms', b.p99);
+      }
+      const w = await warmLatency(p.url, n.noop, warm);
       figures.add('warm_invoke', 'p50_ms', w.p50);
       figures.add('warm_invoke', 'p99_ms', w.p99);
     }
@@ -109,7 +126,9 @@ export async function mainPhase(ctx) {
     log(`main platform: throughput warm-up (${t.warmup}), then ${sizes.reps} × ${t.total} async invokes`);
     const tp = { redis: ctx.redis, queueKey: `faas:fn.${n.tp}`, concurrency: t.concurrency };
     await platformThroughput(p, n.tp, { ...tp, total: t.warmup });
+    const raw = ctx.paired.raw;
     for (let i = 0; i < sizes.reps; i++) {
+      if (raw) figures.add('throughput', 'raw_bullmq_jobs_per_s', await raw.run(t.raw));
       const r = await platformThroughput(p, n.tp, { ...tp, total: t.total });
       figures.add('throughput', 'invocations_per_s', r.perSecond);
       figures.add('memory', 'platform_load_rss_mb', r.peakRssMb);

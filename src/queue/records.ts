@@ -94,12 +94,28 @@ end
 return 1`;
 const PUT_SHA = createHash('sha1').update(PUT).digest('hex');
 
+/** Hears of a final record this process announced, once Redis holds it. */
+export type FinalListener = (record: InvocationRecord) => void;
+
 /** Invocation records in Redis, kept for `ttlSeconds` after their last change. */
 export class RecordStore {
+  private readonly finals = new Set<FinalListener>();
+
   constructor(
     private readonly redis: Redis,
     private readonly ttlSeconds: number,
   ) {}
+
+  /**
+   * Hears of every final record this process writes with an announcement, as soon as Redis
+   * holds it: a caller waiting in this same process is answered without the announcement's
+   * round trip through Redis (callers elsewhere still hear it on the results channel).
+   * @returns a function that stops listening
+   */
+  onFinal(listener: FinalListener): () => void {
+    this.finals.add(listener);
+    return () => this.finals.delete(listener);
+  }
 
   /** `announce`: a caller waits for this invocation (see {@link RESULTS_CHANNEL}). */
   async put(record: InvocationRecord, announce = true): Promise<void> {
@@ -145,7 +161,9 @@ export class RecordStore {
       if (!err.message.startsWith('NOSCRIPT')) throw err;
       return this.redis.eval(PUT, ...args);
     });
-    return written === 1;
+    if (written !== 1) return false;
+    if (announce && indexable(record)) for (const listener of this.finals) listener(record);
+    return true;
   }
 
   async get(id: string): Promise<InvocationRecord | undefined> {

@@ -23,13 +23,21 @@ export class ResultWaiter {
    * before the enqueue's answer that tells the caller its id (both sockets ready at once).
    */
   private readonly recent = new Map<string, string | undefined>();
+  private readonly unlisten: () => void;
 
   constructor(
     private readonly connectionFactory: () => Redis,
     private readonly records: RecordStore,
     /** Told of failures no caller awaits (a record read after a notification, a listener error). */
     private readonly onError: (err: Error, context: string) => void = () => undefined,
-  ) {}
+  ) {
+    // A job run by this process's own worker answers its caller here at once; the announcement
+    // through Redis then finds no one waiting.
+    this.unlisten = records.onFinal((record) => {
+      if (this.pending.has(record.id))
+        void this.settle(record.id, record).catch((err: Error) => this.onError(err, `settling ${record.id}`));
+    });
+  }
 
   /**
    * Subscribes to the results channel (once, for every function); resolves once subscribed. The
@@ -95,6 +103,7 @@ export class ResultWaiter {
   }
 
   async close(): Promise<void> {
+    this.unlisten();
     for (const list of this.pending.values()) {
       for (const p of list) {
         clearTimeout(p.timer);

@@ -83,3 +83,68 @@ describe('ResultWaiter', () => {
     expect(await waiter.wait(fn, invocationId(fn, 'never'), 200, { fresh: true })).toBeUndefined();
   });
 });
+
+describe('ResultWaiter with a worker in the same process', () => {
+  let redis: Redis;
+  let subscriber: Redis;
+  let store: CountingStore;
+  let waiter: ResultWaiter;
+  const fn = uniqueName('local');
+  const record = (key: string, status: InvocationRecord['status'] = 'succeeded'): InvocationRecord => ({
+    id: invocationId(fn, key),
+    function: fn,
+    status,
+    result: { key },
+    logs: [],
+    attempts: 1,
+    cold: false,
+    source: 'invoke',
+    timings: { enqueuedAt: Date.now(), finishedAt: Date.now() },
+  });
+
+  beforeAll(async () => {
+    redis = await requireRedis();
+    store = new CountingStore(redis, 60);
+    subscriber = await requireRedis();
+    waiter = new ResultWaiter(() => subscriber, store);
+    await waiter.watch();
+    // No announcement reaches this waiter: only the store's own word can answer its callers.
+    await subscriber.unsubscribe();
+  });
+  afterAll(async () => {
+    await waiter.close();
+    await redis.quit();
+  });
+
+  // Deadlines below the once-a-second record poll: no read can answer these callers.
+  it('answers its caller once the store holds the final record, without the announcement or a read', async () => {
+    const r = record('local');
+    store.reads = 0;
+    const waited = waiter.wait(fn, r.id, 800, { fresh: true });
+    await store.put(r, true);
+    expect(await waited).toEqual(r);
+    expect(store.reads).toBe(0);
+    expect(await redis.get(`faas:inv:${r.id}`)).not.toBeNull();
+  });
+
+  it('does not answer from a write refused because the job lock is no longer the worker’s', async () => {
+    const r = record('lost');
+    const lock = `faas:test-lock:${r.id}`;
+    await redis.set(lock, 'new-owner', 'EX', 60);
+    const waited = waiter.wait(fn, r.id, 500, { fresh: true });
+    expect(await store.putIfOwner(r, lock, 'old-owner', true)).toBe(false);
+    expect(await waited).toBeUndefined();
+    await redis.del(lock);
+  });
+
+  it('does not answer from a record that is not final (a retry is queued) or not announced', async () => {
+    const retrying = record('retrying', 'queued');
+    const quiet = record('quiet');
+    const a = waiter.wait(fn, retrying.id, 500, { fresh: true });
+    const b = waiter.wait(fn, quiet.id, 500, { fresh: true });
+    await store.put(retrying, true);
+    await store.put(quiet, false);
+    expect(await a).toBeUndefined();
+    expect(await b).toBeUndefined();
+  });
+});
