@@ -7,7 +7,6 @@ import { DockerDriver } from '../pool/docker-driver.js';
 import { Pool } from '../pool/pool.js';
 import { Reaper } from '../pool/reaper.js';
 import { RedisSlotLedger } from '../pool/slot-ledger.js';
-import { readBacklog } from '../queue/backlog.js';
 import { S3Gateway } from '../storage/s3-gateway.js';
 import { S3Proxy } from '../storage/s3-proxy/proxy.js';
 import { parseDuration } from '../util/duration.js';
@@ -180,7 +179,7 @@ export async function startWorkers(
         .all()
         .filter(() => engine.healthy)
         .filter((s) => s.scale.min > 0 || dispatcher.has(s.name) || p.holds(s.name)) as FunctionSpec[],
-    backlog: (fn) => readBacklog(ctx.producer.queue(fn), Date.now()),
+    backlogs: (fns) => ctx.producer.backlogs(fns),
     setConcurrency: (fn, n) => dispatcher.get(fn)?.setConcurrency(n),
     logger: log,
   });

@@ -8,7 +8,8 @@ export interface AutoscalerOptions {
   pool: Pool;
   /** The functions this host runs, read every round (deploys add and remove them). */
   functions: () => FunctionSpec[];
-  backlog: (fn: string) => Promise<Backlog>;
+  /** The backlogs of these functions, in their order (one batched read per round). */
+  backlogs: (fns: string[]) => Promise<Backlog[]>;
   /** Tells a function's worker how many jobs to hold at once (its pool's slots). */
   setConcurrency: (fn: string, n: number) => void;
   logger: Logger;
@@ -50,7 +51,7 @@ export class Autoscaler {
     this.running = true;
     try {
       const functions = this.o.functions();
-      const backlogs = await Promise.all(functions.map((f) => this.o.backlog(f.name)));
+      const backlogs = await this.o.backlogs(functions.map((f) => f.name));
       if (this.stopped) return;
       functions.forEach((f, i) => this.o.pool.observe(f.name, backlogs[i] as Backlog));
       const decisions = this.o.pool.rescale(now);

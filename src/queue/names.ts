@@ -63,9 +63,14 @@ export function functionOfInvocation(id: string): string | undefined {
  */
 export const WORK_CHANNEL = 'faas:work';
 
+/** The prefix of every Redis key of a function's BullMQ queue (its jobs are `<prefix>:<id>`). */
+export function queueKeyPrefix(functionName: string): string {
+  return `${QUEUE_PREFIX}:${queueName(functionName)}`;
+}
+
 /** A function's BullMQ queue keys of the given kinds. */
 function queueKeys(functionName: string, kinds: string[]): string[] {
-  const base = `${QUEUE_PREFIX}:${queueName(functionName)}`;
+  const base = queueKeyPrefix(functionName);
   return kinds.map((k) => `${base}:${k}`);
 }
 

@@ -2,6 +2,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FunctionSpec } from '../manifest/types.js';
 import type { Enqueue, RoutedEvent } from './enqueue.js';
+import { readBacklogs, type Backlog } from './backlog.js';
 import { invocationId, QUEUE_PREFIX, queueName, WORK_CHANNEL } from './names.js';
 
 /** Raised when Redis cannot take the events now; nothing was queued, so nothing may be acknowledged. */
@@ -62,6 +63,11 @@ export class Producer implements Enqueue {
   }
 
   private readonly functions: () => Readonly<Record<string, FunctionSpec>>;
+
+  /** Many functions' backlogs at once, on the same fail-fast connection (see backlog.ts). */
+  backlogs(fns: string[], now = Date.now()): Promise<Backlog[]> {
+    return readBacklogs(this.connection, fns, now);
+  }
 
   queue(fn: string): Queue {
     let q = this.queues.get(fn);
