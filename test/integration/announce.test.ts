@@ -5,11 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { ANNOUNCE_WINDOW_MS, Producer } from '../../src/queue/producer.js';
-import { RecordStore, RESULTS_CHANNEL, type InvocationRecord } from '../../src/queue/records.js';
-import { invocationId, queueName, WORK_CHANNEL } from '../../src/queue/names.js';
+import { RecordStore, RESULTS_CHANNEL } from '../../src/queue/records.js';
+import { queueName, WORK_CHANNEL } from '../../src/queue/names.js';
 import { connectRedisFailFast } from '../../src/queue/redis.js';
 import { fnSpec } from '../helpers/spec.js';
 import { config, requireRedis, uniqueName } from '../helpers/services.js';
+import { recordOf } from '../helpers/records.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -74,17 +75,7 @@ describe('results announcements', () => {
     subscriber.on('message', (_c: string, m: string) => heard.push(m));
     await subscriber.subscribe(RESULTS_CHANNEL);
     const fn = uniqueName('ann-rec');
-    const record = (key: string): InvocationRecord => ({
-      id: invocationId(fn, key),
-      function: fn,
-      status: 'succeeded',
-      result: { key },
-      logs: [],
-      attempts: 1,
-      cold: false,
-      source: 'invoke',
-      timings: { enqueuedAt: Date.now(), finishedAt: Date.now() },
-    });
+    const record = (key: string) => recordOf(fn, key);
     try {
       const store = new RecordStore(redis, 60);
       const waited = record('sync');

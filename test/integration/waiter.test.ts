@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { invocationId } from '../../src/queue/names.js';
 import { RecordStore, type InvocationRecord } from '../../src/queue/records.js';
 import { ResultWaiter } from '../../src/queue/waiter.js';
+import { recordOf } from '../helpers/records.js';
 import { requireRedis, uniqueName } from '../helpers/services.js';
 
 /** Counts the records the waiter reads back. */
@@ -21,29 +22,27 @@ class CountingStore extends RecordStore {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A store and a waiter on their own connections; `deaf`: the waiter hears no announcement. */
+async function setUp(o: { deaf?: boolean } = {}) {
+  const redis = await requireRedis();
+  const store = new CountingStore(redis, 60);
+  const subscriber = await requireRedis();
+  const waiter = new ResultWaiter(() => subscriber, store);
+  await waiter.watch();
+  // Only the store's own word can answer this waiter's callers then.
+  if (o.deaf) await subscriber.unsubscribe();
+  return { redis, store, waiter };
+}
+
 describe('ResultWaiter', () => {
   let redis: Redis;
   let store: CountingStore;
   let waiter: ResultWaiter;
   const fn = uniqueName('waiter');
-  const record = (key: string, result: unknown = { key }): InvocationRecord => ({
-    id: invocationId(fn, key),
-    function: fn,
-    status: 'succeeded',
-    result,
-    logs: [],
-    attempts: 1,
-    cold: false,
-    source: 'invoke',
-    timings: { enqueuedAt: Date.now(), finishedAt: Date.now() },
-  });
+  const record = (key: string, result: unknown = { key }) => recordOf(fn, key, { result });
 
   beforeAll(async () => {
-    redis = await requireRedis();
-    store = new CountingStore(redis, 60);
-    const subscriber = await requireRedis();
-    waiter = new ResultWaiter(() => subscriber, store);
-    await waiter.watch();
+    ({ redis, store, waiter } = await setUp());
   });
   afterAll(async () => {
     await waiter.close();
@@ -86,30 +85,14 @@ describe('ResultWaiter', () => {
 
 describe('ResultWaiter with a worker in the same process', () => {
   let redis: Redis;
-  let subscriber: Redis;
   let store: CountingStore;
   let waiter: ResultWaiter;
   const fn = uniqueName('local');
-  const record = (key: string, status: InvocationRecord['status'] = 'succeeded'): InvocationRecord => ({
-    id: invocationId(fn, key),
-    function: fn,
-    status,
-    result: { key },
-    logs: [],
-    attempts: 1,
-    cold: false,
-    source: 'invoke',
-    timings: { enqueuedAt: Date.now(), finishedAt: Date.now() },
-  });
+  const record = (key: string, status: InvocationRecord['status'] = 'succeeded') =>
+    recordOf(fn, key, { status });
 
   beforeAll(async () => {
-    redis = await requireRedis();
-    store = new CountingStore(redis, 60);
-    subscriber = await requireRedis();
-    waiter = new ResultWaiter(() => subscriber, store);
-    await waiter.watch();
-    // No announcement reaches this waiter: only the store's own word can answer its callers.
-    await subscriber.unsubscribe();
+    ({ redis, store, waiter } = await setUp({ deaf: true }));
   });
   afterAll(async () => {
     await waiter.close();
