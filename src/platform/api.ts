@@ -9,7 +9,6 @@ import type { HttpMetrics } from '../observability/http-metrics.js';
 import { reportedState } from '../observability/metrics.js';
 import { readHosts } from '../pool/hosts.js';
 import { liveInstances } from '../pool/reaper.js';
-import { readBacklog } from '../queue/backlog.js';
 import { DeadLetters } from '../queue/dead-letters.js';
 import { WORK_CHANNEL } from '../queue/names.js';
 import { InvocationIndex } from '../queue/invocation-index.js';
@@ -112,7 +111,7 @@ export async function startApi(
       ui: { dir: fileURLToPath(new URL('../ui/', import.meta.url)) },
       admin: {
         functions: functions.record(),
-        backlog: (fn) => readBacklog(ctx.producer.queue(fn), Date.now()),
+        backlog: (fn) => ctx.producer.backlog(fn),
         pools: () => poolsOfAllInstances(ctx.redis),
         hosts: () => readHosts(ctx.redis, config.FAAS_CLUSTER),
         deadLetters,

@@ -23,7 +23,6 @@ import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { HostBeacon } from '../pool/hosts.js';
 import type { Pool } from '../pool/pool.js';
-import { readBacklog } from '../queue/backlog.js';
 import { countingEnqueue } from '../queue/counting.js';
 import { Producer } from '../queue/producer.js';
 import { RecordStore } from '../queue/records.js';
@@ -139,7 +138,7 @@ export async function startPlatform(
     const metrics = new Metrics(
       () => functions.all().map((s) => s.name),
       { snapshot: () => pool?.snapshot() ?? [] },
-      { backlog: (fn) => readBacklog(producer.queue(fn), Date.now()) },
+      { backlog: (fn) => producer.backlog(fn) },
     );
     const httpMetrics = new HttpMetrics(metrics.registry);
     // Every trigger hands its events over through this: each is counted by source and outcome.

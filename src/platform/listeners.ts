@@ -1,6 +1,5 @@
 import { canonicalJson } from '../deploy/versions.js';
 import type { FunctionSpec } from '../manifest/types.js';
-import { readBacklog } from '../queue/backlog.js';
 import { ensureBuckets, functionBuckets } from '../storage/buckets.js';
 import { S3Gateway } from '../storage/s3-gateway.js';
 import { CatchUp } from '../triggers/bucket/catchup.js';
@@ -123,7 +122,7 @@ export async function startListeners(
     startMessageTriggers({
       functions: specs,
       sink: ctx.sink,
-      backlog: async (fn) => (await readBacklog(ctx.producer.queue(fn), Date.now())).waiting,
+      backlog: async (fn) => (await ctx.producer.backlog(fn)).waiting,
       defaults: { amqp: config.FAAS_AMQP_URL, nats: config.FAAS_NATS_URL, redis: config.REDIS_URL },
       env: ctx.secrets,
       consumer: ctx.instance,

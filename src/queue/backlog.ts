@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import { Cluster, type ChainableCommander, type Redis } from 'ioredis';
 import { queueKeyPrefix } from './names.js';
 
@@ -13,25 +12,12 @@ export interface Backlog {
 }
 
 /**
- * A function queue's backlog from BullMQ's counts (not a list length: prioritized jobs live in
- * another structure), and the age of its oldest waiting job.
- */
-export async function readBacklog(queue: Queue, now: number): Promise<Backlog> {
-  const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed');
-  const waiting = (counts.waiting ?? 0) + (counts.prioritized ?? 0);
-  let oldestWaitMs = 0;
-  if (waiting > 0) {
-    const [oldest] = await queue.getJobs(['wait', 'prioritized'], 0, 0, true);
-    if (oldest) oldestWaitMs = Math.max(0, now - oldest.timestamp);
-  }
-  return { waiting, active: counts.active ?? 0, delayed: counts.delayed ?? 0, oldestWaitMs };
-}
-
-/**
- * Many functions' backlogs, the same figures as readBacklog, in two round trips whatever their
- * number (on a Redis Cluster, two per function: a pipeline cannot span hash slots): counts and
- * the oldest waiting job's id, then that job's enqueue time where one waits. The autoscaler reads
- * every busy function five times a second, and 200 functions called at once are 200 busy ones.
+ * Functions' queue backlogs: waiting and prioritized jobs together (prioritized ones live in a
+ * structure of their own), running and delayed ones, and how long the oldest waiting job has
+ * waited. Two round trips whatever the number of functions (on a Redis Cluster two per function:
+ * a pipeline cannot span hash slots): the counts and the oldest waiting job's id, then that job's
+ * enqueue time where one waits. The autoscaler reads every busy function five times a second,
+ * and 200 functions called at once are 200 busy ones.
  */
 export async function readBacklogs(redis: Redis | Cluster, fns: string[], now: number): Promise<Backlog[]> {
   if (fns.length === 0) return [];

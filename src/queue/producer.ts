@@ -69,6 +69,10 @@ export class Producer implements Enqueue {
     return readBacklogs(this.connection, fns, now);
   }
 
+  async backlog(fn: string, now = Date.now()): Promise<Backlog> {
+    return (await this.backlogs([fn], now))[0] as Backlog;
+  }
+
   queue(fn: string): Queue {
     let q = this.queues.get(fn);
     if (!q) {

@@ -295,7 +295,7 @@ export class FunctionWorker {
     }
     // A caller waiting in this process was just answered (RecordStore.onFinal): its response goes
     // out before the log line and BullMQ's completion, which nobody waits for.
-    if (announce && record.status !== 'queued') await new Promise((resolve) => setImmediate(resolve));
+    if (announce && !willRetry) await new Promise((resolve) => setImmediate(resolve));
     this.log.info(
       {
         id,

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionSpec } from '../../src/manifest/types.js';
-import { readBacklog } from '../../src/queue/backlog.js';
+import { bullmqBacklog } from '../helpers/backlog.js';
 import { QUEUE_PREFIX, queueName } from '../../src/queue/names.js';
 import { Producer } from '../../src/queue/producer.js';
 import { axe, requireChromium, signIn } from '../helpers/browser.js';
@@ -220,7 +220,7 @@ functions:
     // The backlog as Redis has it, every 50 ms: when was it highest, and how high.
     const sampler = (async () => {
       while (sampling) {
-        const b = await readBacklog(queue, Date.now());
+        const b = await bullmqBacklog(queue, Date.now());
         if (b.waiting + b.delayed > truth.peak)
           Object.assign(truth, { peak: b.waiting + b.delayed, at: Date.now() });
         await new Promise((r) => setTimeout(r, 50));
@@ -258,7 +258,7 @@ functions:
           await page.screenshot({ path: join(SHOTS as string, 'function-burst.png') });
           shotTaken = true;
         }
-        const b = await readBacklog(queue, Date.now());
+        const b = await bullmqBacklog(queue, Date.now());
         return b.waiting + b.active + b.delayed === 0 && seen.peak > 0 ? seen : undefined;
       },
       120_000,

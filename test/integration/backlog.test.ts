@@ -6,7 +6,8 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBacklog, readBacklogs } from '../../src/queue/backlog.js';
+import { readBacklogs } from '../../src/queue/backlog.js';
+import { bullmqBacklog } from '../helpers/backlog.js';
 import { QUEUE_PREFIX, queueName } from '../../src/queue/names.js';
 import { requireRedis, uniqueName } from '../helpers/services.js';
 
@@ -59,7 +60,7 @@ describe('readBacklogs', () => {
   it('gives the figures BullMQ gives, function by function, in the order asked', async () => {
     const now = Date.now();
     const batched = await readBacklogs(redis, fns, now);
-    const one = await Promise.all(fns.map((fn) => readBacklog(queue(fn), now)));
+    const one = await Promise.all(fns.map((fn) => bullmqBacklog(queue(fn), now)));
     expect(batched).toEqual(one);
     const [p, q, e, b] = batched;
     expect(p).toMatchObject({ waiting: 3, active: 0, delayed: 1 });
