@@ -23,6 +23,7 @@ import type { Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { HostBeacon } from '../pool/hosts.js';
 import type { Pool } from '../pool/pool.js';
+import { coalesceCommands } from '../queue/coalesce.js';
 import { countingEnqueue } from '../queue/counting.js';
 import { Producer } from '../queue/producer.js';
 import { RecordStore } from '../queue/records.js';
@@ -88,6 +89,8 @@ export async function startPlatform(
   // CLIENT LIST: `faas:<instance>`.
   const redis = connectRedis(config.REDIS_URL, `faas:${instance}`);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  // Every worker's completions and records share this connection: one write per turn for all.
+  coalesceCommands(redis);
   const closers: Array<() => Promise<unknown>> = [async () => redis.quit().catch(() => redis.disconnect())];
   const stop = async () => {
     for (const close of closers.reverse())
@@ -123,6 +126,8 @@ export async function startPlatform(
     // Accepting events uses a fail-fast connection: a webhook gets 503 at once while Redis is down.
     const ingest = connectRedisFailFast(config.REDIS_URL, `faas:${instance}`);
     ingest.on('error', () => undefined);
+    // Requests that arrive together queue their events in one write.
+    coalesceCommands(ingest);
     if (ingest.status !== 'ready') await new Promise((resolve) => ingest.once('ready', resolve));
     closers.push(async () => ingest.quit().catch(() => ingest.disconnect()));
     // The ingest connection's errors are answered per request (503); these are logged at debug.

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { coalesceWrites } from '../runtime/coalesce.js';
 import { LineTooLongError, readFirstLine, readLines } from '../runtime/lines.js';
 import {
   LOGS_TRUNCATED,
@@ -217,6 +218,8 @@ export class RuntimeChannel extends EventEmitter {
   private openControl(socket: Socket): void {
     this.control = socket;
     socket.setNoDelay(true);
+    // Invocations sent to this container in one turn go in one write (it has several slots).
+    coalesceWrites(socket);
     socket.on('close', () => this.guard(() => this.onLost()));
     // The server allows half-open sockets (for uploads); the control channel ends when the runtime does.
     socket.on('end', () => socket.destroy());
