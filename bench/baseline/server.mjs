@@ -33,7 +33,7 @@ app.post('/functions/:name/invoke', async (c) => {
   const async = c.req.query('async') === '1';
   const id = `${name}.${randomUUID().replaceAll('-', '')}`;
   const data = { source: 'invoke', event, enqueuedAt: Date.now(), sync: !async };
-  const [job] = await queue.addBulk([{ name: 'invoke', data, opts: { ...jobOptions, jobId: id } }]);
+  const job = await queue.add('invoke', data, { ...jobOptions, jobId: id });
   if (async) return c.json({ id }, 202);
   const value = await job.waitUntilFinished(events, 35_000);
   return new Response(JSON.stringify(value ?? null), {

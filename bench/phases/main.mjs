@@ -127,8 +127,19 @@ export async function mainPhase(ctx) {
     const tp = { redis: ctx.redis, queueKey: `faas:fn.${n.tp}`, concurrency: t.concurrency };
     await platformThroughput(p, n.tp, { ...tp, total: t.warmup });
     const raw = ctx.paired.raw;
+    // The baseline server's async path (Hono, one BullMQ add per request, the no-op in its worker's
+    // process): what taking jobs one HTTP request at a time costs before containers and records.
+    const baseTp = base && {
+      url: base.url,
+      o: { redis: ctx.redis, queueKey: `bench:${ctx.run}-baseline`, concurrency: t.concurrency },
+    };
+    if (baseTp) await platformThroughput(baseTp, 'noop', { ...baseTp.o, total: t.warmup });
     for (let i = 0; i < sizes.reps; i++) {
       if (raw) figures.add('throughput', 'raw_bullmq_jobs_per_s', await raw.run(t.raw));
+      if (baseTp) {
+        const b = await platformThroughput(baseTp, 'noop', { ...baseTp.o, total: t.total });
+        figures.add('throughput', 'baseline_invocations_per_s', b.perSecond);
+      }
       const r = await platformThroughput(p, n.tp, { ...tp, total: t.total });
       figures.add('throughput', 'invocations_per_s', r.perSecond);
       figures.add('memory', 'platform_load_rss_mb', r.peakRssMb);

@@ -54,6 +54,10 @@ export async function traceWarmPath(o) {
   /** @type {Command | undefined} */
   let current;
   const monitor = await redis.monitor();
+  // Lines that reach it with MONITOR's own answer, before ioredis counts it as monitoring, are
+  // taken for replies and raised as a "command queue state" error: nothing of the trace (which
+  // starts 100 ms later) is lost by them.
+  monitor.on('error', () => undefined);
   // Script calls are atomic: the `lua` lines MONITOR shows after an EVALSHA are that script's.
   monitor.on(
     'monitor',

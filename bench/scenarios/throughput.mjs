@@ -6,17 +6,19 @@ import { connect, finishedCount, lastFinishedAt, usedMemory } from '../lib/redis
 
 /**
  * `total` async invokes at `concurrency` at once; the rate counts from the first request to the
- * last job finished (the newest score in the queue's completed set).
- * @param {import('../lib/platform.mjs').Platform} p
+ * last job finished (the newest score in the queue's completed set). Against the platform, or the
+ * baseline server (which has no `rssMb`: its peak RSS is not sampled).
+ * @param {{ url: string, rssMb?: () => Promise<number> }} p
  * @param {string} fn
  * @param {{ total: number, concurrency: number, redis: import('ioredis').Redis, queueKey: string }} o
  */
 export async function platformThroughput(p, fn, o) {
   const before = await finishedCount(o.redis, o.queueKey);
   const memBefore = await usedMemory(o.redis);
-  let peakRss = await p.rssMb();
+  const rssMb = p.rssMb;
+  let peakRss = rssMb ? await rssMb() : 0;
   const sampler = setInterval(() => {
-    p.rssMb().then(
+    rssMb?.().then(
       (mb) => (peakRss = Math.max(peakRss, mb)),
       () => undefined,
     );
