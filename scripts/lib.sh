@@ -83,3 +83,24 @@ wait_for() {
   done
   log "$what is ready"
 }
+
+# Any answer from a Redis on port $1: PONG, or LOADING while it reads its append-only file back.
+redis_answers() { redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null | grep -q -e PONG -e LOADING; }
+redis_loading() { redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null | grep -q LOADING; }
+# wait_redis PORT NAME LOGFILE PIDFILE: waits for the Redis on PORT to take commands. It must
+# answer within FAAS_REDIS_START_SECS (30). Reading a large data set back can take longer, so a
+# Redis that says it is loading gets up to FAAS_REDIS_LOAD_SECS (600) more while its process lives.
+wait_redis() {
+  local port="$1" what="$2" logfile="$3" pidfile="$4"
+  wait_for "$what" "${FAAS_REDIS_START_SECS:-30}" redis_answers "$port" || die "$what did not start; see $logfile"
+  if redis_loading "$port"; then
+    log "$what: answers, and is loading its data set from disk; waiting"
+    local deadline=$((SECONDS + ${FAAS_REDIS_LOAD_SECS:-600}))
+    until redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG; do
+      [ "$SECONDS" -lt "$deadline" ] || die "$what is still loading its data set after ${FAAS_REDIS_LOAD_SECS:-600} s; see $logfile"
+      { [ ! -f "$pidfile" ] || kill -0 "$(cat "$pidfile")" 2>/dev/null; } || die "$what exited while loading; see $logfile"
+      sleep 0.5
+    done
+    log "$what has loaded its data set"
+  fi
+}

@@ -7,7 +7,6 @@ source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 docker_ok() { docker -H "unix://$DOCKER_SOCK" version --format '{{.Server.Version}}'; }
-redis_ok() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 minio_ok() { curl -fs -o /dev/null "http://127.0.0.1:$MINIO_PORT/minio/health/live"; }
 
 start_docker() {
@@ -30,7 +29,8 @@ start_docker() {
 
 start_redis() {
   command -v redis-server >/dev/null || apt_install redis-server
-  if redis_ok; then
+  if redis_answers "$REDIS_PORT"; then
+    wait_redis "$REDIS_PORT" redis "$FAAS_STATE_DIR/redis.log" "$PID_DIR/redis.pid"
     local policy
     policy=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" config get maxmemory-policy | tail -1)
     log "redis: already running on 127.0.0.1:$REDIS_PORT (maxmemory-policy $policy)"
@@ -42,7 +42,7 @@ start_redis() {
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$FAAS_STATE_DIR/redis" \
     --appendonly yes --appendfsync everysec --maxmemory-policy noeviction --save '' \
     --daemonize yes --pidfile "$PID_DIR/redis.pid" --logfile "$FAAS_STATE_DIR/redis.log"
-  wait_for "redis" 30 redis_ok || die "redis did not start; see $FAAS_STATE_DIR/redis.log"
+  wait_redis "$REDIS_PORT" redis "$FAAS_STATE_DIR/redis.log" "$PID_DIR/redis.pid"
 }
 
 build_minio() {
@@ -60,22 +60,23 @@ build_minio() {
 # $FAAS_STATE_DIR/redis-cluster/<port>. Started every time because it is cheap (three small
 # processes, under a second) and the cluster-mode test suites need it; FAAS_REDIS_CLUSTER_UP=0
 # skips it. Idempotent: running nodes are kept, the cluster is created only once.
-cluster_node_ok() { redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null | grep -q PONG; }
 cluster_ready() { redis-cli -h 127.0.0.1 -p "${REDIS_CLUSTER_PORTS%% *}" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; }
 start_redis_cluster() {
   [ "${FAAS_REDIS_CLUSTER_UP:-1}" != 0 ] || return 0
   local port seeds=()
   for port in $REDIS_CLUSTER_PORTS; do
     seeds+=("127.0.0.1:$port")
-    cluster_node_ok "$port" && continue
+    if redis_answers "$port"; then
+      wait_redis "$port" "redis cluster node $port" "$FAAS_STATE_DIR/redis-cluster-$port.log" "$PID_DIR/redis-cluster-$port.pid"
+      continue
+    fi
     mkdir -p "$FAAS_STATE_DIR/redis-cluster/$port"
     redis-server --bind 127.0.0.1 --port "$port" --dir "$FAAS_STATE_DIR/redis-cluster/$port" \
       --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 \
       --appendonly yes --appendfsync everysec --maxmemory-policy noeviction --save '' \
       --daemonize yes --pidfile "$PID_DIR/redis-cluster-$port.pid" \
       --logfile "$FAAS_STATE_DIR/redis-cluster-$port.log"
-    wait_for "redis cluster node $port" 30 cluster_node_ok "$port" ||
-      die "redis cluster node $port did not start; see $FAAS_STATE_DIR/redis-cluster-$port.log"
+    wait_redis "$port" "redis cluster node $port" "$FAAS_STATE_DIR/redis-cluster-$port.log" "$PID_DIR/redis-cluster-$port.pid"
   done
   if ! cluster_ready; then
     # Nodes that know only themselves are a new cluster: give them the slots, no replicas.
