@@ -94,7 +94,7 @@ end
 return 1`;
 const PUT_SHA = createHash('sha1').update(PUT).digest('hex');
 
-/** Hears of a final record this process announced, once Redis holds it. */
+/** Hears of a final record this process announces, as its write is sent to Redis. */
 export type FinalListener = (record: InvocationRecord) => void;
 
 /** Invocation records in Redis, kept for `ttlSeconds` after their last change. */
@@ -107,9 +107,15 @@ export class RecordStore {
   ) {}
 
   /**
-   * Hears of every final record this process writes with an announcement, as soon as Redis
-   * holds it: a caller waiting in this same process is answered without the announcement's
-   * round trip through Redis (callers elsewhere still hear it on the results channel).
+   * Hears of every final record this process writes with an announcement, as soon as the write
+   * is sent: a caller waiting in this same process is answered without waiting for Redis
+   * (callers elsewhere hear it on the results channel once Redis holds it).
+   *
+   * The answer does not wait for the write's reply. A write refused because the job's lock
+   * lapsed (another worker now runs the job again) has still answered its local caller with
+   * this run's outcome, which really happened; the record then holds the new owner's outcome.
+   * A write that fails (Redis gone) has answered too; the job runs again once Redis is back, as
+   * any job whose end was not recorded does.
    * @returns a function that stops listening
    */
   onFinal(listener: FinalListener): () => void {
@@ -157,12 +163,14 @@ export class RecordStore {
       announce ? '1' : '0',
     ] as const;
     // Every job ends here: send the script's hash, and the script itself only when Redis lacks it.
-    const written = await this.redis.evalsha(PUT_SHA, ...args).catch((err: Error) => {
+    const sent = this.redis.evalsha(PUT_SHA, ...args).catch((err: Error) => {
       if (!err.message.startsWith('NOSCRIPT')) throw err;
       return this.redis.eval(PUT, ...args);
     });
-    if (written !== 1) return false;
+    // The record is on its way to Redis (its bytes are written before any reply can be): a
+    // caller in this process is answered now rather than a Redis round trip later.
     if (announce && indexable(record)) for (const listener of this.finals) listener(record);
+    return (await sent) === 1;
     return true;
   }
 

@@ -79,13 +79,20 @@ export class ResultWaiter {
     timeoutMs: number,
     o: { fresh?: boolean } = {},
   ): Promise<InvocationRecord | undefined> {
-    await this.watch(fn);
+    // Registered before anything is awaited: a worker in this process answers at once.
+    let mine: Pending | undefined;
     const done = new Promise<InvocationRecord | undefined>((resolve) => {
       const timer = setTimeout(() => this.drop(id, resolve), timeoutMs);
-      const list = this.pending.get(id) ?? [];
-      list.push({ resolve, timer });
-      this.pending.set(id, list);
+      mine = { resolve, timer };
+      this.pending.set(id, [...(this.pending.get(id) ?? []), mine]);
     });
+    try {
+      await this.watch(fn);
+    } catch (err) {
+      clearTimeout(mine!.timer);
+      this.drop(id, mine!.resolve);
+      throw err;
+    }
     const check = async () => {
       const now = await this.records.get(id).catch(() => undefined);
       if (now && (now.status === 'succeeded' || now.status === 'failed'))

@@ -293,9 +293,8 @@ export class FunctionWorker {
       this.log.warn({ id, attempt }, 'job lock lost (another worker owns the job now): result not recorded');
       throw new Error(`lock for ${id} lost; the job's new owner records its result`);
     }
-    // A caller waiting in this process was just answered (RecordStore.onFinal): its response goes
-    // out before the log line and BullMQ's completion, which nobody waits for.
-    if (announce && !willRetry) await new Promise((resolve) => setImmediate(resolve));
+    // A caller waiting in this process was answered as the record was sent (RecordStore.onFinal):
+    // its response went out while Redis wrote the record.
     this.log.info(
       {
         id,
