@@ -15,7 +15,7 @@ import { traceWarmPath } from '../scenarios/breakdown.mjs';
 import { coldStarts } from '../scenarios/cold.mjs';
 import { scaleOutAndIn } from '../scenarios/scaling.mjs';
 import { platformThroughput } from '../scenarios/throughput.mjs';
-import { warmLatency } from '../scenarios/warm.mjs';
+import { interleavedLatency, warmLatency } from '../scenarios/warm.mjs';
 
 /**
  * @typedef {{ run: string, n: ReturnType<typeof import('../plan.mjs').names>,
@@ -82,6 +82,19 @@ export async function mainPhase(ctx) {
       const w = await warmLatency(p.url, n.noop, warm);
       figures.add('warm_invoke', 'p50_ms', w.p50);
       figures.add('warm_invoke', 'p99_ms', w.p99);
+    }
+    if (base) {
+      // The same comparison paired invoke by invoke: the machine's drift cancels out.
+      for (let i = 0; i < sizes.reps; i++) {
+        const x = await interleavedLatency(
+          { base: base.url, fn: 'noop' },
+          { base: p.url, fn: n.noop },
+          sizes.warm,
+        );
+        extra.add('warm_invoke', 'interleaved_baseline_p50_ms', x.a);
+        extra.add('warm_invoke', 'interleaved_p50_ms', x.b);
+        extra.add('warm_invoke', 'interleaved_ratio_p50', x.b / x.a);
+      }
     }
 
     log(`main platform: tracing ${sizes.trace} warm invokes`);

@@ -23,6 +23,33 @@ export async function warmLatency(base, fn, { warmup, count }) {
 }
 
 /**
+ * The same sync invokes against two servers, alternating invoke by invoke (a, b, a, b, ...), each
+ * timed on its own: both see the machine in the same state, however its speed drifts.
+ * @param {{ base: string, fn: string }} a
+ * @param {{ base: string, fn: string }} b
+ * @param {{ warmup: number, count: number }} o
+ */
+export async function interleavedLatency(a, b, { warmup, count }) {
+  for (let i = 0; i < warmup; i++) {
+    await expectOk(a.base, a.fn);
+    await expectOk(b.base, b.fn);
+  }
+  /** @type {number[]} */
+  const as = [];
+  /** @type {number[]} */
+  const bs = [];
+  for (let i = 0; i < count; i++) {
+    let t0 = now();
+    await expectOk(a.base, a.fn);
+    as.push(now() - t0);
+    t0 = now();
+    await expectOk(b.base, b.fn);
+    bs.push(now() - t0);
+  }
+  return { a: quantile(as, 0.5), b: quantile(bs, 0.5) };
+}
+
+/**
  * @param {string} base
  * @param {string} fn
  */
