@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { Cluster, type Redis } from 'ioredis';
+import { luaScript, runScript } from './lua.js';
 import { queueKeyPrefix } from './names.js';
 
 export interface Backlog {
@@ -19,7 +19,7 @@ export interface Backlog {
  * wait list and taken from its tail; prioritized ones only when none waits there. The oldest
  * job's hash is in the same hash slot as its queue's lists (BullMQ's keys share one hash tag).
  */
-const BACKLOGS = `
+const BACKLOGS = luaScript(`
 local out = {}
 for i = 1, #ARGV do
   local k = (i - 1) * 4
@@ -38,8 +38,7 @@ for i = 1, #ARGV do
   out[#out + 1] = redis.call('ZCARD', KEYS[k + 4])
   out[#out + 1] = ts
 end
-return out`;
-const BACKLOGS_SHA = createHash('sha1').update(BACKLOGS).digest('hex');
+return out`);
 /** Functions read per script call: a call holds Redis for its length, 3 to 5 µs a function. */
 const GROUP = 250;
 
@@ -80,10 +79,6 @@ async function backlogsOf(redis: Redis | Cluster, fns: string[]): Promise<number
     keys.push(`${base}:wait`, `${base}:prioritized`, `${base}:active`, `${base}:delayed`);
     prefixes.push(`${base}:`);
   }
-  const args = [keys.length, ...keys, ...prefixes] as const;
-  const reply = await redis.evalsha(BACKLOGS_SHA, ...args).catch((err: Error) => {
-    if (!err.message.startsWith('NOSCRIPT')) throw err;
-    return redis.eval(BACKLOGS, ...args);
-  });
+  const reply = await runScript(redis, BACKLOGS, keys.length, ...keys, ...prefixes);
   return (reply as unknown[]).map(Number);
 }

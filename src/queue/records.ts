@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { WireError } from '../runtime/protocol.js';
 import type { LogLine } from '../worker/invoke.js';
 import { encodeEntry, INDEX_CAP, indexable, indexKey } from './invocation-index.js';
+import { luaScript, runScript } from './lua.js';
 import { functionOfInvocation, queueName, usingClusterKeys } from './names.js';
 
 export type InvocationStatus = 'queued' | 'running' | 'succeeded' | 'failed';
@@ -73,7 +73,7 @@ export const ANNOUNCED_RECORD_BYTES = 16 * 1024;
  * '1' to announce the outcome on the results channel.
  * The index is trimmed to the cap and to the TTL, and expires with its newest record.
  */
-const PUT = `
+const PUT = luaScript(`
 if KEYS[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 if ARGV[5] ~= '' then
@@ -91,8 +91,7 @@ if ARGV[5] ~= '' then
     end
   end
 end
-return 1`;
-const PUT_SHA = createHash('sha1').update(PUT).digest('hex');
+return 1`);
 
 /** Hears of a final record this process announces, as its write is sent to Redis. */
 export type FinalListener = (record: InvocationRecord) => void;
@@ -149,7 +148,6 @@ export class RecordStore {
     announce: boolean,
   ): Promise<boolean> {
     const args = [
-      3,
       lockKey,
       recordKey(record.id),
       indexKey(record.function),
@@ -161,17 +159,12 @@ export class RecordStore {
       String(INDEX_CAP),
       record.id,
       announce ? '1' : '0',
-    ] as const;
-    // Every job ends here: send the script's hash, and the script itself only when Redis lacks it.
-    const sent = this.redis.evalsha(PUT_SHA, ...args).catch((err: Error) => {
-      if (!err.message.startsWith('NOSCRIPT')) throw err;
-      return this.redis.eval(PUT, ...args);
-    });
+    ];
+    const sent = runScript(this.redis, PUT, 3, ...args);
     // The record is on its way to Redis (its bytes are written before any reply can be): a
     // caller in this process is answered now rather than a Redis round trip later.
     if (announce && indexable(record)) for (const listener of this.finals) listener(record);
     return (await sent) === 1;
-    return true;
   }
 
   async get(id: string): Promise<InvocationRecord | undefined> {
