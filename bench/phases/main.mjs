@@ -84,7 +84,8 @@ export async function mainPhase(ctx) {
       figures.add('warm_invoke', 'p99_ms', w.p99);
     }
     if (base) {
-      // The same comparison paired invoke by invoke: the machine's drift cancels out.
+      // The same comparison paired invoke by invoke: the machine's drift cancels out, but each side
+      // also finds the other's idle time to finish what it does after answering.
       for (let i = 0; i < sizes.reps; i++) {
         const x = await interleavedLatency(
           { base: base.url, fn: 'noop' },
