@@ -15,7 +15,7 @@ import { consoleRoutes, type ConsoleDeps } from './console.js';
 import { deployRoutes, type DeployDeps } from './deploy.js';
 import { uiRoutes, type UiDeps } from './ui.js';
 import { limitBody } from './body-limit.js';
-import { rateLimit } from './rate-limit.js';
+import { chargeEvents, rateLimit } from './rate-limit.js';
 import { HttpError, onError } from './errors.js';
 
 export interface HealthReport {
@@ -74,6 +74,28 @@ export interface ApiDeps {
    * deploy); made from `rateLimit` otherwise.
    */
   rateLimiter?: MiddlewareHandler;
+}
+
+/** Most events one batch may carry. */
+export const MAX_BATCH_EVENTS = 1000;
+
+/** The events of a batch body, `{ "events": [...] }`, or a 400 naming what is wrong. */
+function batchEvents(body: unknown): unknown[] {
+  const events = (body as { events?: unknown } | null)?.events;
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray(events))
+    throw new HttpError(
+      400,
+      'invalid_batch',
+      'the body must be a JSON object {"events": [...]}, one event each',
+    );
+  if (events.length === 0) throw new HttpError(400, 'invalid_batch', '"events" is empty: send at least one');
+  if (events.length > MAX_BATCH_EVENTS)
+    throw new HttpError(
+      400,
+      'invalid_batch',
+      `"events" has ${events.length} events; at most ${MAX_BATCH_EVENTS} go in one request`,
+    );
+  return events;
 }
 
 function parseEvent(text: string): unknown {
@@ -195,6 +217,36 @@ export function createApp(d: ApiDeps): Hono {
       spec.timeoutMs,
       false,
     );
+  });
+
+  // Many async invocations of one function in one request: queued together (one round trip to
+  // Redis), each its own invocation, as if posted one by one to /invoke?async=1.
+  app.post(ROUTES.invocations, invokeBodyLimit, async (c) => {
+    const name = c.req.param('name');
+    if (!d.functions[name]) throw new HttpError(404, 'not_found', `no function named ${name}`);
+    const events = batchEvents(parseEvent(await c.req.text()));
+    chargeEvents(c, events.length);
+    const key = c.req.header('idempotency-key');
+    const enqueuedAt = Date.now();
+    let ids: string[];
+    try {
+      ids = await d.enqueue.enqueue(
+        events.map((event, i) => ({
+          functionName: name,
+          payload: { source: 'invoke', event, enqueuedAt, sync: false },
+          // The same batch posted again with the same key queues none of its events twice.
+          dedupKey: key ? `idem:${key}#${i}` : undefined,
+        })),
+      );
+    } catch (err) {
+      throw new HttpError(
+        503,
+        'unavailable',
+        `the queue is unavailable, nothing was accepted: ${(err as Error).message}`,
+        { 'Retry-After': '5' },
+      );
+    }
+    return c.json({ ids }, 202);
   });
 
   app.get(ROUTES.invocation, async (c) => {

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { clientOf } from '../http/client-address.js';
 import { HttpError } from './errors.js';
 
@@ -19,11 +19,12 @@ export class TokenBucket {
     this.last = now;
   }
 
-  take(now: number): boolean {
+  /** Takes `n` tokens if there are that many (and none otherwise). */
+  take(now: number, n = 1): boolean {
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.ratePerSec);
     this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < n) return false;
+    this.tokens -= n;
     return true;
   }
 
@@ -34,6 +35,27 @@ export class TokenBucket {
 
   full(now: number): boolean {
     return this.tokens + ((now - this.last) / 1000) * this.ratePerSec >= this.burst;
+  }
+}
+
+/** The bucket and source each limited request was charged to, for charge(). */
+const charged = new WeakMap<
+  Request,
+  { bucket: TokenBucket; key: string; ratePerSec: number; now: () => number }
+>();
+
+/**
+ * Charges a request that carries many events `n - 1` more tokens (the limiter took one as it
+ * came in): a batch of invocations counts as that many requests. Answers 429 when the source has
+ * not that many left; a request no limiter saw is not charged.
+ */
+export function chargeEvents(c: Context, n: number): void {
+  const entry = charged.get(c.req.raw);
+  if (!entry || n <= 1) return;
+  if (!entry.bucket.take(entry.now(), n - 1)) {
+    throw new HttpError(429, 'rate_limited', `${n} events are more than ${entry.key} may send now`, {
+      'Retry-After': String(Math.max(1, Math.ceil(n / entry.ratePerSec))),
+    });
   }
 }
 
@@ -59,6 +81,7 @@ export function rateLimit(o: { ratePerSec: number; burst: number; now?: () => nu
         'Retry-After': String(Math.max(1, Math.ceil(b.waitMs() / 1000))),
       });
     }
+    charged.set(c.req.raw, { bucket: b, key, ratePerSec: o.ratePerSec, now });
     await next();
   };
 }

@@ -12,6 +12,8 @@ export const ROUTES = {
   functions: '/functions',
   function: '/functions/:name',
   invoke: '/functions/:name/invoke',
+  /** Many async invocations of one function in one request (POST; GET lists them: console). */
+  invocations: '/functions/:name/invocations',
   versions: '/functions/:name/versions',
   rollback: '/functions/:name/rollback',
   deployments: '/deployments',

@@ -1,0 +1,89 @@
+/**
+ * POST /functions/:name/invocations on the real platform: many async invocations in one request,
+ * each run once as its own invocation; a batch posted again with the same Idempotency-Key queues
+ * nothing twice; a body that is not a batch is refused whole, naming what to fix.
+ */
+import { Queue } from 'bullmq';
+import { describe, expect, it } from 'vitest';
+import { QUEUE_PREFIX, queueName } from '../../src/queue/names.js';
+import { eventually, startPlatformProcess } from '../helpers/platform.js';
+import { requireDocker, requireRedis, uniqueName } from '../helpers/services.js';
+
+interface Invocation {
+  status: string;
+  result?: { echo: unknown; fn: string };
+  attempts: number;
+}
+
+describe('batch invocations', () => {
+  it('queues each event as its own invocation, once per idempotency key, and refuses bad batches', async () => {
+    const redis = await requireRedis();
+    await requireDocker();
+    const fn = uniqueName('batch');
+    const p = await startPlatformProcess(
+      `version: 1\nfunctions:\n  ${fn}:\n    handler: echo/index.handler\n    concurrency: 8\n    retry: { attempts: 1 }\n`,
+      ['echo'],
+    );
+    const queue = new Queue(queueName(fn), { connection: redis, prefix: QUEUE_PREFIX });
+    const post = (body: string, headers: Record<string, string> = {}, name = fn) =>
+      fetch(`${p.url}/functions/${name}/invocations`, { method: 'POST', body, headers });
+    try {
+      const events = Array.from({ length: 40 }, (_, i) => ({ n: i, note: i % 2 ? 'odd' : 'even' }));
+      const res = await post(JSON.stringify({ events }));
+      expect(res.status).toBe(202);
+      const { ids } = (await res.json()) as { ids: string[] };
+      expect(ids).toHaveLength(40);
+      expect(new Set(ids).size).toBe(40);
+      for (const id of ids) expect(id.startsWith(`${fn}.`)).toBe(true);
+
+      const keyed = JSON.stringify({ events: events.slice(0, 10) });
+      const first = (await (await post(keyed, { 'Idempotency-Key': 'order-7' })).json()) as { ids: string[] };
+      const again = await post(keyed, { 'Idempotency-Key': 'order-7' });
+      expect(again.status).toBe(202);
+      expect(((await again.json()) as { ids: string[] }).ids).toEqual(first.ids);
+      expect(new Set([...ids, ...first.ids]).size).toBe(50);
+
+      const records = await eventually(
+        'all 50 invocations to finish',
+        async () => {
+          const all = await Promise.all(
+            [...ids, ...first.ids].map(
+              async (id) => (await (await fetch(`${p.url}/invocations/${id}`)).json()) as Invocation,
+            ),
+          );
+          return all.every((r) => r.status === 'succeeded') ? all : undefined;
+        },
+        60_000,
+      );
+      // Each event reached its own invocation, in the order posted.
+      expect(records.slice(0, 40).map((r) => r.result?.echo)).toEqual(events);
+      expect(records.slice(40).map((r) => r.result?.echo)).toEqual(events.slice(0, 10));
+      expect(records.every((r) => r.attempts === 1 && r.result?.fn === fn)).toBe(true);
+      // The keyed batch posted twice made ten jobs, not twenty.
+      const counts = await queue.getJobCounts('completed', 'failed', 'waiting', 'active');
+      expect(counts).toMatchObject({ completed: 50, failed: 0, waiting: 0, active: 0 });
+
+      const refusals: Array<[string, number, string]> = [
+        ['[{}]', 400, 'must be a JSON object {"events": [...]}'],
+        ['{"event": {}}', 400, 'must be a JSON object {"events": [...]}'],
+        ['', 400, 'must be a JSON object {"events": [...]}'],
+        ['{"events": []}', 400, '"events" is empty'],
+        [JSON.stringify({ events: Array.from({ length: 1001 }, () => ({})) }), 400, 'at most 1000'],
+        ['{"events": [', 400, 'not valid JSON'],
+      ];
+      for (const [body, status, message] of refusals) {
+        const r = await post(body);
+        expect(r.status, body.slice(0, 40)).toBe(status);
+        expect(((await r.json()) as { error: { message: string } }).error.message).toContain(message);
+      }
+      const unknown = await post(JSON.stringify({ events: [{}] }), {}, 'no-such-fn');
+      expect(unknown.status).toBe(404);
+      expect(await queue.getJobCounts('completed', 'waiting')).toMatchObject({ completed: 50, waiting: 0 });
+    } finally {
+      expect(await p.stop()).toBe(0);
+      await queue.obliterate({ force: true });
+      await queue.close();
+      redis.disconnect();
+    }
+  }, 120_000);
+});
