@@ -54,6 +54,8 @@ export function assemble(figures) {
       baseline_invocations_per_s: t.baseline_invocations_per_s,
       ratio_baseline_vs_raw: ratio(t.baseline_invocations_per_s, t.raw_bullmq_jobs_per_s),
       ratio_vs_baseline: ratio(t.invocations_per_s, t.baseline_invocations_per_s),
+      batch_invocations_per_s: t.batch_invocations_per_s,
+      ratio_batch: ratio(t.batch_invocations_per_s, t.raw_bullmq_jobs_per_s),
     },
     bucket: {
       put_to_start_p50_ms: b.put_to_start_p50_ms,
@@ -105,7 +107,7 @@ export function methods(sizes) {
     cold_start:
       'end-to-end sync invoke latency of the first call of a never-called function (detail.extra has the record-based leaseMs + durationMs); ' +
       'prewarmed: FAAS_PREWARM=1 with a ready generic container; fresh: FAAS_PREWARM=0; docker_run: docker run --rm --network none <runtime image> /usr/bin/node -e <no-op handler>',
-    throughput: `${sizes.throughput.total} async invokes, ${sizes.throughput.concurrency} in flight, no-op, scale.max 4, concurrency 16; from first request to last job finished; the platform runs with FAAS_RATE_LIMIT=1000000 (the default 2000/s per source would refuse part of the load, all of it from 127.0.0.1). Raw: BullMQ addBulk + Worker(concurrency 50), no-op, in the bench process. Baseline: the same async invokes against bench/baseline/server.mjs (one BullMQ add per request, the no-op in its worker's process: no containers, no records), when the baseline phase runs with the main one. Each rep runs raw, baseline and platform in turn`,
+    throughput: `${sizes.throughput.total} async invokes, ${sizes.throughput.concurrency} in flight, no-op, scale.max 4, concurrency 16; from first request to last job finished; the platform runs with FAAS_RATE_LIMIT=1000000 (the default 2000/s per source would refuse part of the load, all of it from 127.0.0.1). Raw: BullMQ addBulk + Worker(concurrency 50), no-op, in the bench process. Baseline: the same async invokes against bench/baseline/server.mjs (one BullMQ add per request, the no-op in its worker's process: no containers, no records), when the baseline phase runs with the main one. Batch: the same number of async invocations posted 1,000 events a request, one request after another, to POST /functions/:name/invocations (as raw's jobs go by addBulk in chunks of 1,000). Each rep runs raw, baseline, platform and batch in turn`,
     bucket:
       `PutObject resolved → the handler's own start time (same host clock), as MinIO's webhook targets deliver them (services:up); ${sizes.bucket.trickle} uploads 100–200 ms apart per repetition. Can be negative: MinIO may deliver the event before its PutObject answer reaches the client. ` +
       `uploads_per_s: ${sizes.bucket.sustained} uploads, ${sizes.bucket.concurrency} at once, until the last is processed`,

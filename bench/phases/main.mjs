@@ -34,6 +34,9 @@ import { interleavedLatency, warmLatency } from '../scenarios/warm.mjs';
  *   raw?: { run: (total: number) => Promise<number>, close: () => Promise<void> } }} Paired
  */
 
+/** Events per request in the batched throughput runs: raw BullMQ's addBulk chunk. */
+const BATCH_EVENTS = 1000;
+
 /** How long the platform rests after its start before its idle memory is read. */
 const REST_MS = 20_000;
 
@@ -156,6 +159,11 @@ export async function mainPhase(ctx) {
       }
       const r = await platformThroughput(p, n.tp, { ...tp, total: t.total });
       figures.add('throughput', 'invocations_per_s', r.perSecond);
+      // The same work taken as raw BullMQ takes it, a thousand jobs a call: the batch route.
+      const bt = await platformThroughput(p, n.tp, { ...tp, total: t.total, batch: BATCH_EVENTS });
+      figures.add('throughput', 'batch_invocations_per_s', bt.perSecond);
+      if (bt.refused || bt.failed)
+        ctx.notes[`throughput_batch_rep${i + 1}`] = { refused: bt.refusals, failed: bt.failed };
       figures.add('memory', 'platform_load_rss_mb', r.peakRssMb);
       extra.add('throughput', 'redis_bytes_retained_per_invocation', r.redisBytesPerInvocation);
       if (r.refused || r.failed)

@@ -1,16 +1,18 @@
 /** Async invocations per second through the platform, and raw BullMQ no-op jobs for comparison. */
 import { Queue, Worker } from 'bullmq';
 import { now, waitFor } from '../lib/clock.mjs';
-import { bounded, invoke } from '../lib/http.mjs';
+import { bounded, call, invoke } from '../lib/http.mjs';
 import { connect, finishedCount, lastFinishedAt, usedMemory } from '../lib/redis.mjs';
 
 /**
  * `total` async invokes at `concurrency` at once; the rate counts from the first request to the
  * last job finished (the newest score in the queue's completed set). Against the platform, or the
- * baseline server (which has no `rssMb`: its peak RSS is not sampled).
+ * baseline server (which has no `rssMb`: its peak RSS is not sampled). With `batch`, the events
+ * go `batch` at a time to `POST /functions/:name/invocations`, one request after another, as raw
+ * BullMQ's jobs go by addBulk (`concurrency` is not used then).
  * @param {{ url: string, rssMb?: () => Promise<number> }} p
  * @param {string} fn
- * @param {{ total: number, concurrency: number, redis: import('ioredis').Redis, queueKey: string }} o
+ * @param {{ total: number, concurrency: number, redis: import('ioredis').Redis, queueKey: string, batch?: number }} o
  */
 export async function platformThroughput(p, fn, o) {
   const before = await finishedCount(o.redis, o.queueKey);
@@ -32,13 +34,15 @@ export async function platformThroughput(p, fn, o) {
     refusals[why] = (refusals[why] ?? 0) + 1;
   };
   try {
-    await bounded(o.total, o.concurrency, async () => {
-      const r = await invoke(p.url, fn, {}, { async: true }).catch((/** @type {Error} */ err) => {
-        refuse(`client: ${err.message}`);
-        return undefined;
+    if (o.batch) await postBatches(p.url, fn, o.total, o.batch, refuse);
+    else
+      await bounded(o.total, o.concurrency, async () => {
+        const r = await invoke(p.url, fn, {}, { async: true }).catch((/** @type {Error} */ err) => {
+          refuse(`client: ${err.message}`);
+          return undefined;
+        });
+        if (r && r.status !== 202) refuse(`${r.status} ${r.body.slice(0, 160)}`);
       });
-      if (r && r.status !== 202) refuse(`${r.status} ${r.body.slice(0, 160)}`);
-    });
     await waitFor(
       `${o.total} invocations of ${fn} to finish`,
       async () =>
@@ -60,6 +64,25 @@ export async function platformThroughput(p, fn, o) {
     failed: after.failed - before.failed,
     redisBytesPerInvocation: ((await usedMemory(o.redis)) - memBefore) / o.total,
   };
+}
+
+/**
+ * `total` events in requests of `size`, one after another; an unaccepted request refuses all its events.
+ * @param {string} base
+ * @param {string} fn
+ * @param {number} total
+ * @param {number} size
+ * @param {(why: string) => void} refuse
+ */
+async function postBatches(base, fn, total, size, refuse) {
+  for (let i = 0; i < total; i += size) {
+    const n = Math.min(size, total - i);
+    const body = JSON.stringify({ events: Array.from({ length: n }, () => ({})) });
+    const r = await call('POST', `${base}/functions/${fn}/invocations`, body).catch(
+      (/** @type {Error} */ err) => ({ status: 0, body: `client: ${err.message}` }),
+    );
+    if (r.status !== 202) for (let k = 0; k < n; k++) refuse(`${r.status} ${r.body.slice(0, 160)}`);
+  }
 }
 
 /**
