@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Cluster, Redis } from 'ioredis';
-import { coalesceWrites } from '../util/coalesce.js';
+import { coalesceWrites, holdTurn } from '../util/coalesce.js';
 
 /** Connections (and clusters) whose every socket coalesces its writes. */
 const watched = new WeakSet<Redis | Cluster>();
@@ -27,4 +27,15 @@ export function coalesceCommands(redis: Redis | Cluster): void {
   single.on('connect', () => {
     if (single.stream) coalesceWrites(single.stream);
   });
+}
+
+/**
+ * Holds the rest of this turn's commands on a coalescing connection, the next one included, to go
+ * out in one write at the turn's end (see holdTurn). A cluster's commands are not held: which node's
+ * socket the next one takes is not known here.
+ */
+export function holdCommands(redis: Redis | Cluster): void {
+  if (redis.isCluster) return;
+  const stream = (redis as Redis & { stream?: Writable }).stream;
+  if (stream) holdTurn(stream);
 }

@@ -26,3 +26,17 @@ export function runScript(
     return redis.eval(script.lua, numKeys, ...args);
   });
 }
+
+/**
+ * Runs a script by sending its text (Redis hashes it and runs the copy it has compiled): for a
+ * script that must run before the commands sent behind it, which a NOSCRIPT retry would put after
+ * them.
+ */
+export function evalScript(
+  redis: Redis | Cluster,
+  script: LuaScript,
+  numKeys: number,
+  ...args: string[]
+): Promise<unknown> {
+  return redis.eval(script.lua, numKeys, ...args);
+}

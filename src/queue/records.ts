@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { WireError } from '../runtime/protocol.js';
 import type { LogLine } from '../worker/invoke.js';
 import { encodeEntry, INDEX_CAP, indexable, indexKey } from './invocation-index.js';
-import { luaScript, runScript } from './lua.js';
+import { evalScript, luaScript } from './lua.js';
 import { functionOfInvocation, queueName, usingClusterKeys } from './names.js';
 
 export type InvocationStatus = 'queued' | 'running' | 'succeeded' | 'failed';
@@ -160,7 +160,9 @@ export class RecordStore {
       record.id,
       announce ? '1' : '0',
     ];
-    const sent = runScript(this.redis, PUT, 3, ...args);
+    // By its text, not its hash: a worker sends BullMQ's completion right behind the record, and
+    // a retry after NOSCRIPT (Redis restarted) would write the record after the completion.
+    const sent = evalScript(this.redis, PUT, 3, ...args);
     // The record is on its way to Redis (its bytes are written before any reply can be): a
     // caller in this process is answered now rather than a Redis round trip later.
     if (announce && indexable(record)) for (const listener of this.finals) listener(record);

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 
-/** Streams already coalescing their writes. */
-const coalesced = new WeakSet<Writable>();
+/** Streams already coalescing their writes, each with a way to hold the rest of the turn's. */
+const coalesced = new WeakMap<Writable, () => void>();
 
 /**
  * Sends what a stream is given in one turn of the event loop in at most two system calls: the
@@ -14,7 +14,6 @@ const coalesced = new WeakSet<Writable>();
  */
 export function coalesceWrites(stream: Writable): void {
   if (coalesced.has(stream)) return;
-  coalesced.add(stream);
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
   /** A write went out this turn; `held`: the ones after it are corked until the turn ends. */
   let busy = false;
@@ -26,14 +25,32 @@ export function coalesceWrites(stream: Writable): void {
       stream.uncork();
     }
   };
+  const hold = () => {
+    if (!busy) {
+      busy = true;
+      setImmediate(endTurn);
+    }
+    if (!held && !stream.destroyed) {
+      held = true;
+      stream.cork();
+    }
+  };
+  coalesced.set(stream, hold);
   stream.write = ((...args: unknown[]) => {
     if (!busy) {
       busy = true;
       setImmediate(endTurn);
-    } else if (!held && !stream.destroyed) {
-      held = true;
-      stream.cork();
-    }
+    } else hold();
     return write(...args);
   }) as Writable['write'];
+}
+
+/**
+ * Holds every write left in this turn of the event loop, the next one included, to go out together
+ * at the turn's end: for a message that is to leave with the ones that follow it in the same turn
+ * (a record and the completion behind it). Nothing for a stream that does not coalesce.
+ * @example holdTurn(socket); socket.write(a); socket.write(b); // one write, at the turn's end
+ */
+export function holdTurn(stream: Writable): void {
+  coalesced.get(stream)?.();
 }

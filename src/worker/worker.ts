@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { FunctionSpec } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Pool } from '../pool/pool.js';
+import { holdCommands } from '../queue/coalesce.js';
 import { QUEUE_PREFIX, queueName } from '../queue/names.js';
 import { handlerEvent } from '../queue/handler-event.js';
 import { jobPayloadSchema } from '../queue/payload.js';
@@ -286,15 +287,29 @@ export class FunctionWorker {
     const lockKey = `${QUEUE_PREFIX}:${queueName(spec.name)}:${id}:lock`;
     // Only a sync invoke or webhook has a caller waiting for the outcome's announcement.
     const announce = 'sync' in payload && payload.sync;
-    const owned = token
-      ? await this.o.records.putIfOwner(record, lockKey, token, announce)
-      : (await this.o.records.put(record, announce), true);
-    if (!owned) {
+    // Nobody waits for an async invocation: its record, then BullMQ's completion of the job, leave
+    // in one write on one connection, so Redis runs them in that order with no round trip between
+    // (the completion waits for no reply; a record refused because the lock lapsed is met by a
+    // completion refused for the same reason). A sync caller was answered as its record was sent
+    // (RecordStore.onFinal); its completion waits for the record's reply, so that a caller's next
+    // call has usually reached Redis by then and BullMQ's completion takes it as the next job.
+    if (!announce) holdCommands(this.o.connection);
+    const written = token
+      ? this.o.records.putIfOwner(record, lockKey, token, announce)
+      : this.o.records.put(record, announce).then(() => true);
+    const lockLost = () =>
       this.log.warn({ id, attempt }, 'job lock lost (another worker owns the job now): result not recorded');
-      throw new Error(`lock for ${id} lost; the job's new owner records its result`);
+    if (announce) {
+      if (!(await written)) {
+        lockLost();
+        throw new Error(`lock for ${id} lost; the job's new owner records its result`);
+      }
+    } else {
+      void written.then(
+        (owned) => owned || lockLost(),
+        (err: Error) => this.log.warn({ id, attempt, err: err.message }, 'the result could not be recorded'),
+      );
     }
-    // A caller waiting in this process was answered as the record was sent (RecordStore.onFinal):
-    // its response went out while Redis wrote the record.
     this.log.info(
       {
         id,

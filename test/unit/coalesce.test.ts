@@ -7,7 +7,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { coalesceWrites } from '../../src/util/coalesce.js';
+import { coalesceWrites, holdTurn } from '../../src/util/coalesce.js';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -77,6 +77,31 @@ describe('coalesceWrites', () => {
     }
     client.end();
     expect(await received).toBe([0, 1, 2, 3, 4].map((i) => `alone ${i}\n`).join(''));
+  });
+
+  it("holds the turn's first write too when told to, and only for that turn", async () => {
+    coalesceWrites(client);
+    const writes = countWrites(client);
+    holdTurn(client);
+    client.write('record\n');
+    client.write('completion\n');
+    expect(writes.calls).toBe(0);
+    await turn();
+    // Both in one write, in order; the next turn's first write goes out at once again.
+    expect(writes.calls).toBe(1);
+    client.write('next\n');
+    expect(writes.calls).toBe(2);
+    client.end();
+    expect(await received).toBe('record\ncompletion\nnext\n');
+  });
+
+  it('holding a stream that does not coalesce changes nothing', async () => {
+    const writes = countWrites(client);
+    holdTurn(client);
+    client.write('a\n');
+    expect(writes.calls).toBe(1);
+    client.end();
+    expect(await received).toBe('a\n');
   });
 
   it('flushes what it holds when the stream is ended in the same turn', async () => {
