@@ -60,6 +60,9 @@ export function names(run, reps) {
     prewarmed: series('pw'),
     fresh: series('cold'),
     tp: `${run}-tp`,
+    // Its own function for the batched runs: one function's finished jobs are kept up to
+    // KEEP_FINISHED_JOBS (100,000), and counting them is how a run sees its end.
+    tpBatch: `${run}-tpb`,
     scale: `${run}-scale`,
     stamp: `${run}-stamp`,
     s3: `${run}-s3get`,
@@ -77,6 +80,12 @@ export function mainManifest(n) {
     [n.noop]: { handler: 'noop/index.handler', scale: { min: 1, max: 1, idleTimeout: '30m' }, retry: once },
     [n.trace]: { handler: 'stamp/index.handler', scale: { min: 1, max: 1, idleTimeout: '30m' }, retry: once },
     [n.tp]: {
+      handler: 'noop/index.handler',
+      concurrency: 16,
+      scale: { min: 0, max: 4, idleTimeout: '5s' },
+      retry: once,
+    },
+    [n.tpBatch]: {
       handler: 'noop/index.handler',
       concurrency: 16,
       scale: { min: 0, max: 4, idleTimeout: '5s' },

@@ -188,7 +188,7 @@ const phases = {
 /** Removes what this run made: queues, records, the bucket, containers. */
 async function cleanup() {
   const queues = [
-    ...[n.noop, n.trace, n.tp, n.scale, n.stamp, n.s3, ...n.prewarmed, ...n.fresh],
+    ...[n.noop, n.trace, n.tp, n.tpBatch, n.scale, n.stamp, n.s3, ...n.prewarmed, ...n.fresh],
     ...pythonQueues(run, sizes.reps),
   ];
   let keys = 0;

@@ -143,6 +143,8 @@ export async function mainPhase(ctx) {
     log(`main platform: throughput warm-up (${t.warmup}), then ${sizes.reps} × ${t.total} async invokes`);
     const tp = { redis: ctx.redis, queueKey: `faas:fn.${n.tp}`, concurrency: t.concurrency };
     await platformThroughput(p, n.tp, { ...tp, total: t.warmup });
+    const tpBatch = { ...tp, queueKey: `faas:fn.${n.tpBatch}` };
+    await platformThroughput(p, n.tpBatch, { ...tpBatch, total: t.warmup, batch: BATCH_EVENTS });
     const raw = ctx.paired.raw;
     // The baseline server's async path (Hono, one BullMQ add per request, the no-op in its worker's
     // process): what taking jobs one HTTP request at a time costs before containers and records.
@@ -160,7 +162,7 @@ export async function mainPhase(ctx) {
       const r = await platformThroughput(p, n.tp, { ...tp, total: t.total });
       figures.add('throughput', 'invocations_per_s', r.perSecond);
       // The same work taken as raw BullMQ takes it, a thousand jobs a call: the batch route.
-      const bt = await platformThroughput(p, n.tp, { ...tp, total: t.total, batch: BATCH_EVENTS });
+      const bt = await platformThroughput(p, n.tpBatch, { ...tpBatch, total: t.total, batch: BATCH_EVENTS });
       figures.add('throughput', 'batch_invocations_per_s', bt.perSecond);
       if (bt.refused || bt.failed)
         ctx.notes[`throughput_batch_rep${i + 1}`] = { refused: bt.refusals, failed: bt.failed };
