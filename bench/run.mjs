@@ -26,6 +26,7 @@ import { pythonPhase, pythonQueues } from './phases/python.mjs';
 import { cleanupS3Bucket, s3Phase } from './phases/s3.mjs';
 import { now } from './lib/clock.mjs';
 import { removeContainersWith, runtimeImage } from './lib/docker.mjs';
+import { stopAll } from './lib/children.mjs';
 import { closeHttp } from './lib/http.mjs';
 import { startPlatform } from './lib/platform.mjs';
 import { Recorder } from './lib/recorder.mjs';
@@ -208,8 +209,10 @@ async function cleanup() {
 
 async function main() {
   process.once('SIGINT', () => {
-    log('interrupted: cleaning up');
-    void cleanup().finally(() => process.exit(130));
+    log('interrupted: stopping the servers it started, then cleaning up');
+    void stopAll()
+      .then(cleanup)
+      .finally(() => process.exit(130));
   });
   log(`run ${run}${args.quick ? ' (quick)' : ''}: ${only.join(', ')}`);
   const machine = await machineInfo(config);

@@ -1,6 +1,7 @@
 /** Starts the baseline server (baseline/server.mjs) as a child process, and stops it by pid. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { track } from '../lib/children.mjs';
 import { within } from '../lib/clock.mjs';
 
 const SERVER = fileURLToPath(new URL('./server.mjs', import.meta.url));
@@ -27,10 +28,10 @@ export async function startBaseline(o) {
     void exited.then(() => resolve(undefined));
   });
   const port = await within(listening, 30_000, undefined);
-  const stop = async () => {
+  const stop = track(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     if ((await within(exited, 10_000, 'late')) === 'late') child.kill('SIGKILL');
-  };
+  });
   if (port === undefined) {
     await stop();
     throw new Error(`the baseline server did not start:\n${out}`);

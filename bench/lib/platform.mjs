@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { track } from './children.mjs';
 import { waitFor, within } from './clock.mjs';
 import { removeContainersWith } from './docker.mjs';
 import { call } from './http.mjs';
@@ -114,7 +115,7 @@ export async function startPlatform(o) {
   const url = `http://127.0.0.1:${port}`;
   const pid = /** @type {number} */ (child.pid);
 
-  const stop = async () => {
+  const stop = track(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const code = await within(exited, 30_000, 'timeout');
     if (code === 'timeout') {
@@ -124,7 +125,7 @@ export async function startPlatform(o) {
     const leftovers = await removeContainersWith(`faas.instance=${o.instance}`);
     await rm(dir, { recursive: true, force: true });
     return { code: code === 'timeout' ? null : /** @type {number | null} */ (code), leftovers };
-  };
+  });
 
   try {
     await waitFor(
