@@ -93,6 +93,9 @@ if ARGV[5] ~= '' then
 end
 return 1`);
 
+/** Keys read by one MGET in getMany. */
+const MGET_CHUNK = 500;
+
 /** Hears of a final record this process announces, as its write is sent to Redis. */
 export type FinalListener = (record: InvocationRecord) => void;
 
@@ -172,5 +175,30 @@ export class RecordStore {
   async get(id: string): Promise<InvocationRecord | undefined> {
     const raw = await this.redis.get(recordKey(id));
     return raw ? (JSON.parse(raw) as InvocationRecord) : undefined;
+  }
+
+  /**
+   * The records of many invocations, in the order of `ids` (undefined for each that has none):
+   * one MGET per 500 ids on a single Redis; on a cluster, whose keys of different functions live
+   * on different nodes, one GET each, sent together.
+   */
+  async getMany(ids: readonly string[]): Promise<Array<InvocationRecord | undefined>> {
+    // One record that cannot be read costs only its own answer, not the others'.
+    const parse = (raw: string | null): InvocationRecord | undefined => {
+      try {
+        return raw ? (JSON.parse(raw) as InvocationRecord) : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    if (usingClusterKeys()) {
+      return Promise.all(ids.map(async (id) => parse(await this.redis.get(recordKey(id)))));
+    }
+    const out: Array<InvocationRecord | undefined> = [];
+    for (let i = 0; i < ids.length; i += MGET_CHUNK) {
+      const raw = await this.redis.mget(ids.slice(i, i + MGET_CHUNK).map(recordKey));
+      for (const r of raw) out.push(parse(r));
+    }
+    return out;
   }
 }

@@ -4,9 +4,18 @@ import { RESULTS_CHANNEL, type InvocationRecord, type RecordStore } from './reco
 /** Announcements that found no caller waiting, kept this many (newest) for a caller about to. */
 const RECENT = 128;
 
+/**
+ * How often the records of the callers still waiting are read, as a safety net under the results
+ * channel (an announcement lost while its connection was away); a caller is first read this long
+ * after it began to wait.
+ */
+const POLL_MS = 1000;
+
 interface Pending {
   resolve: (r: InvocationRecord | undefined) => void;
   timer: NodeJS.Timeout;
+  /** When the caller began to wait. */
+  since: number;
 }
 
 /**
@@ -24,6 +33,9 @@ export class ResultWaiter {
    */
   private readonly recent = new Map<string, string | undefined>();
   private readonly unlisten: () => void;
+  /** Reads the records of every caller waiting, once a POLL_MS, while any waits. */
+  private poller?: NodeJS.Timeout;
+  private polling = false;
 
   constructor(
     private readonly connectionFactory: () => Redis,
@@ -83,9 +95,10 @@ export class ResultWaiter {
     let mine: Pending | undefined;
     const done = new Promise<InvocationRecord | undefined>((resolve) => {
       const timer = setTimeout(() => this.drop(id, resolve), timeoutMs);
-      mine = { resolve, timer };
+      mine = { resolve, timer, since: Date.now() };
       this.pending.set(id, [...(this.pending.get(id) ?? []), mine]);
     });
+    this.poller ??= setInterval(() => void this.poll(), POLL_MS);
     try {
       await this.watch(fn);
     } catch (err) {
@@ -104,13 +117,42 @@ export class ResultWaiter {
         this.onError(err, `settling ${id}`),
       );
     } else if (!o.fresh) await check();
-    // A safety net under the event stream: a notification lost in a reconnect still resolves.
-    const poll = setInterval(() => void check(), 1000);
-    return done.finally(() => clearInterval(poll));
+    return done;
+  }
+
+  /**
+   * The safety net under the results channel: an announcement lost in a reconnect still answers
+   * its callers. One read for every caller that has waited a POLL_MS or more (one MGET on a single
+   * Redis), not one per caller: a burst of first calls to many functions waits many seconds.
+   */
+  private async poll(): Promise<void> {
+    if (this.pending.size === 0) {
+      clearInterval(this.poller);
+      this.poller = undefined;
+      return;
+    }
+    if (this.polling) return;
+    const due = Date.now() - POLL_MS + 50;
+    const ids = [...this.pending].filter(([, list]) => list.some((p) => p.since <= due)).map(([id]) => id);
+    if (ids.length === 0) return;
+    this.polling = true;
+    try {
+      const records = await this.records.getMany(ids);
+      records.forEach((record, i) => {
+        if (record && (record.status === 'succeeded' || record.status === 'failed'))
+          void this.settle(ids[i] as string, record);
+      });
+    } catch {
+      // Redis is away: the next round reads again.
+    } finally {
+      this.polling = false;
+    }
   }
 
   async close(): Promise<void> {
     this.unlisten();
+    clearInterval(this.poller);
+    this.poller = undefined;
     for (const list of this.pending.values()) {
       for (const p of list) {
         clearTimeout(p.timer);

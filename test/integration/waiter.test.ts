@@ -14,9 +14,15 @@ import { requireRedis, uniqueName } from '../helpers/services.js';
 /** Counts the records the waiter reads back. */
 class CountingStore extends RecordStore {
   reads = 0;
+  /** The ids of each getMany call. */
+  batches: string[][] = [];
   override async get(id: string): Promise<InvocationRecord | undefined> {
     this.reads++;
     return super.get(id);
+  }
+  override async getMany(ids: readonly string[]): Promise<Array<InvocationRecord | undefined>> {
+    this.batches.push([...ids]);
+    return super.getMany(ids);
   }
 }
 
@@ -125,6 +131,25 @@ describe('ResultWaiter with a worker in the same process', () => {
     // The record is the new owner's to write.
     expect(await redis.get(`faas:inv:${r.id}`)).toBeNull();
     await redis.del(lock);
+  });
+
+  it('answers callers whose outcome was never announced from one read of all their records a round', async () => {
+    // Recorded without announcement, as an announcement lost in a reconnect leaves them.
+    const done = Array.from({ length: 30 }, (_, i) => record(`unheard-${i}`));
+    const retrying = record('unheard-retrying', 'queued');
+    store.reads = 0;
+    store.batches = [];
+    const waits = [...done, retrying].map((r) => waiter.wait(fn, r.id, 3500, { fresh: true }));
+    for (const r of [...done, retrying]) await store.put(r, false);
+    const got = await Promise.all(waits.slice(0, done.length));
+    expect(got).toEqual(done);
+    // The queued one is not an outcome: it is still waiting, and times out.
+    expect(await waits[done.length]).toBeUndefined();
+    expect(store.reads).toBe(0);
+    // The first round read all 31 at once; later rounds only the one still waiting.
+    expect(store.batches[0]).toHaveLength(31);
+    expect(store.batches.slice(1).every((b) => b.length === 1 && b[0] === retrying.id)).toBe(true);
+    expect(store.batches.length).toBeGreaterThanOrEqual(2);
   });
 
   it('does not answer from a record that is not final (a retry is queued) or not announced', async () => {
