@@ -108,6 +108,23 @@ function parseEvent(text: string): unknown {
 }
 
 /**
+ * What `enqueue` queued; a queue that cannot take it answers 503 (nothing was accepted: the
+ * client sends it again later).
+ */
+async function accepted<T>(enqueue: Promise<T>): Promise<T> {
+  try {
+    return await enqueue;
+  } catch (err) {
+    throw new HttpError(
+      503,
+      'unavailable',
+      `the queue is unavailable, nothing was accepted: ${(err as Error).message}`,
+      { 'Retry-After': '5' },
+    );
+  }
+}
+
+/**
  * The HTTP API: invoke functions, read invocations, list functions, health and metrics.
  * @example await startServer(createApp(deps), { port: 8080, hostname: '127.0.0.1', limits, logger });
  */
@@ -188,25 +205,15 @@ export function createApp(d: ApiDeps): Hono {
     const event = parseEvent(text);
     const async = ['1', 'true'].includes(c.req.query('async') ?? '');
     const key = c.req.header('idempotency-key');
-    let invocation: string;
-    try {
-      [invocation] = (await d.enqueue.enqueue([
+    const [invocation] = (await accepted(
+      d.enqueue.enqueue([
         {
           functionName: name,
           payload: { source: 'invoke', event, enqueuedAt: Date.now(), sync: !async },
           dedupKey: key ? `idem:${key}` : undefined,
         },
-      ])) as [string];
-    } catch (err) {
-      throw new HttpError(
-        503,
-        'unavailable',
-        `the queue is unavailable, nothing was accepted: ${(err as Error).message}`,
-        {
-          'Retry-After': '5',
-        },
-      );
-    }
+      ]),
+    )) as [string];
     if (async) {
       c.header('Location', `/invocations/${invocation}`);
       return c.json({ id: invocation }, 202);
@@ -228,24 +235,16 @@ export function createApp(d: ApiDeps): Hono {
     chargeEvents(c, events.length);
     const key = c.req.header('idempotency-key');
     const enqueuedAt = Date.now();
-    let ids: string[];
-    try {
-      ids = await d.enqueue.enqueue(
+    const ids = await accepted(
+      d.enqueue.enqueue(
         events.map((event, i) => ({
           functionName: name,
           payload: { source: 'invoke', event, enqueuedAt, sync: false },
           // The same batch posted again with the same key queues none of its events twice.
           dedupKey: key ? `idem:${key}#${i}` : undefined,
         })),
-      );
-    } catch (err) {
-      throw new HttpError(
-        503,
-        'unavailable',
-        `the queue is unavailable, nothing was accepted: ${(err as Error).message}`,
-        { 'Retry-After': '5' },
-      );
-    }
+      ),
+    );
     return c.json({ ids }, 202);
   });
 

@@ -1,5 +1,5 @@
 /**
- * With Redis unreachable, nothing is acknowledged: webhooks and invokes answer 503, never 202.
+ * With Redis unreachable, nothing is acknowledged: webhooks, invokes and batches answer 503, never 202.
  * The producer talks to a real port where no Redis listens.
  */
 import { describe, expect, it } from 'vitest';
@@ -37,8 +37,16 @@ describe('Redis unreachable', () => {
       const hook = await app.request('/hooks/down', { method: 'POST', body: 'x' });
       expect(hook.status).toBe(503);
       expect(hook.headers.get('retry-after')).toBe('5');
-      const invoke = await app.request('/functions/down/invoke?async=1', { method: 'POST', body: '{}' });
-      expect(invoke.status).toBe(503);
+      for (const [path, body] of [
+        ['/functions/down/invoke?async=1', '{}'],
+        ['/functions/down/invoke', '{}'],
+        ['/functions/down/invocations', '{"events":[{},{}]}'],
+      ] as const) {
+        const res = await app.request(path, { method: 'POST', body });
+        expect(res.status, path).toBe(503);
+        expect(res.headers.get('retry-after'), path).toBe('5');
+        expect(await res.text(), path).toContain('the queue is unavailable, nothing was accepted');
+      }
     } finally {
       await producer.close().catch(() => undefined);
       redis.disconnect();
