@@ -4,7 +4,7 @@
  */
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signGithub, signTimestamped } from '../../src/triggers/webhook/signature.js';
 import { dropBucket, listKeys } from '../helpers/s3.js';
@@ -219,6 +219,55 @@ functions:
     expect(res.headers.get('x-echo-length')).toBe('4096');
     expect(res.headers.get('content-type')).toBe('application/octet-stream');
     expect(Buffer.from(await res.arrayBuffer()).equals(payload)).toBe(true);
+  });
+
+  it("a handler's framing headers are dropped: two responses on one kept-alive connection arrive whole", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const get = () =>
+        new Promise<{ status: number; headers: Record<string, unknown>; body: string; socket: unknown }>(
+          (resolve, reject) => {
+            const req = httpRequest(`${p.url}/hooks/sync?mode=framing`, { agent }, (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () =>
+                resolve({
+                  status: res.statusCode ?? 0,
+                  headers: res.headers,
+                  body: Buffer.concat(chunks).toString('utf8'),
+                  socket: req.socket,
+                }),
+              );
+              res.on('error', reject);
+            });
+            req.on('error', reject);
+            req.end();
+          },
+        );
+      const first = await get();
+      const second = await get();
+      for (const r of [first, second]) {
+        expect(r.status).toBe(200);
+        expect(r.body).toBe('hello-SMUGGLED');
+        expect(r.headers['content-length']).toBe('14');
+        expect(r.headers['transfer-encoding']).toBeUndefined();
+        expect(r.headers['x-kept']).toBe('yes');
+        expect(r.headers['x-faas-invocation-id']).toMatch(/^hook\.[0-9a-f]+$/);
+      }
+      // The handler's "Connection: close" did not end the connection either.
+      expect(second.socket).toBe(first.socket);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('502: a header value with a line break is a malformed response, named', async () => {
+    const res = await fetch(`${p.url}/hooks/sync?mode=badheader`);
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as { error: { kind: string; message: string } };
+    expect(body.error.kind).toBe('bad-response');
+    expect(body.error.message).toContain('header x-bad has a line break');
+    expect(res.headers.get('x-faas-invocation-id')).toMatch(/^hook\./);
   });
 
   it('202: an async webhook answers with the invocation id and its location', async () => {

@@ -121,3 +121,74 @@ describe('payload 1.0 responses', () => {
     ],
   ] as Array<[string, unknown, Expected]>)('%s', (_what, value, expected) => check('1.0', value, expected));
 });
+
+describe('headers a handler cannot set', () => {
+  it.each([
+    [
+      "framing and hop-by-hop headers, and the platform's invocation id, are dropped (2.0)",
+      '2.0',
+      {
+        statusCode: 200,
+        headers: {
+          'Content-Length': '1',
+          'transfer-encoding': 'chunked',
+          Connection: 'close',
+          'keep-alive': 'timeout=1',
+          upgrade: 'h2c',
+          te: 'trailers',
+          trailer: 'x',
+          'proxy-connection': 'close',
+          'X-Faas-Invocation-Id': 'spoof',
+          'x-kept': 'yes',
+        },
+        body: 'hello-SMUGGLED',
+      },
+      { status: 200, headers: [['x-kept', 'yes']], body: 'hello-SMUGGLED' },
+    ],
+    [
+      'the same from multiValueHeaders (1.0)',
+      '1.0',
+      { statusCode: 200, multiValueHeaders: { 'content-length': ['1'], 'x-kept': ['a', 'b'] }, body: 'xy' },
+      {
+        status: 200,
+        headers: [
+          ['x-kept', 'a'],
+          ['x-kept', 'b'],
+        ],
+        body: 'xy',
+      },
+    ],
+    [
+      'a line break in a value',
+      '2.0',
+      { statusCode: 200, headers: { 'x-bad': 'a\nb' } },
+      { bad: /header x-bad has a line break or control character/ },
+    ],
+    [
+      'a NUL in a multi value',
+      '1.0',
+      { statusCode: 200, multiValueHeaders: { 'x-bad': ['ok', 'a\u0000b'] } },
+      { bad: /header x-bad has a line break or control character/ },
+    ],
+    [
+      'a character beyond Latin-1',
+      '2.0',
+      { statusCode: 200, headers: { 'x-bad': 'price €' } },
+      { bad: /header x-bad has a line break or control character/ },
+    ],
+    [
+      'a space in a name',
+      '2.0',
+      { statusCode: 200, headers: { 'bad name': 'x' } },
+      { bad: /header name "bad name" is not a valid HTTP header name/ },
+    ],
+    [
+      'a line break in a cookie',
+      '2.0',
+      { statusCode: 200, cookies: ['a=1\r\nx-injected: 1'] },
+      { bad: /header set-cookie has a line break/ },
+    ],
+  ] as Array<[string, PayloadFormat, unknown, Expected]>)('%s', (_what, format, value, expected) =>
+    check(format, value, expected),
+  );
+});

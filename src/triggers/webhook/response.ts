@@ -9,7 +9,7 @@
  * - 1.0 (REST APIs): only a full response (`statusCode`, `headers`, `multiValueHeaders`, `body`,
  *   `isBase64Encoded`) is accepted; no inference.
  * A response in the wrong shape (no `statusCode` in 1.0, a status that is no HTTP status, a
- * body that is not a string) is a 502, as API Gateway answers it ("Handling Lambda errors with an
+ * body that is not a string, a header HTTP cannot carry) is a 502, as API Gateway answers it ("Handling Lambda errors with an
  * API Gateway API").
  */
 import type { PayloadFormat } from './event.js';
@@ -28,6 +28,38 @@ const isObject = (v: unknown): v is Fields => typeof v === 'object' && v !== nul
 const bad = (reason: string): MappedResponse => ({ ok: false, reason });
 const headerValue = (v: unknown): v is string | number | boolean =>
   typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+/** A header name as HTTP defines it (a token). */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What a header value may hold: no line break, NUL or other control character but tab. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * Headers the platform's HTTP server sets itself, as API Gateway does: the message's framing and
+ * the connection's hop-by-hop headers (a handler's Content-Length or Transfer-Encoding would
+ * frame the response wrongly and corrupt the next one on a kept-alive connection), and the
+ * invocation id. A handler's value for one of them is dropped.
+ */
+const RESERVED = new Set([
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-connection',
+  'x-faas-invocation-id',
+]);
+
+/** Why a header from the handler cannot be sent, or undefined when it can. */
+function headerProblem(name: string, value: string): string | undefined {
+  if (!HEADER_NAME.test(name))
+    return `header name ${JSON.stringify(name)} is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only)`;
+  if (!HEADER_VALUE.test(value))
+    return `header ${name} has a line break or control character in its value, which HTTP does not allow`;
+  return undefined;
+}
 
 /**
  * Maps a handler's return value to an HTTP response under a payload format's rules.
@@ -65,6 +97,10 @@ function fullResponse(format: PayloadFormat, r: Fields): MappedResponse {
       return bad('cookies must be an array of strings');
     for (const c of r.cookies as string[]) merged.push(['set-cookie', c]);
   }
+  for (const [k, v] of merged) {
+    const problem = headerProblem(k, v);
+    if (problem) return bad(problem);
+  }
   if (r.body !== undefined && r.body !== null && typeof r.body !== 'string')
     return bad('body must be a string (JSON.stringify objects; base64 with isBase64Encoded for bytes)');
   const body =
@@ -73,7 +109,7 @@ function fullResponse(format: PayloadFormat, r: Fields): MappedResponse {
         ? Buffer.from(r.body, 'base64')
         : utf8(r.body)
       : null;
-  return { ok: true, status, headers: merged, body };
+  return { ok: true, status, headers: merged.filter(([k]) => !RESERVED.has(k.toLowerCase())), body };
 }
 
 function multiValueHeaders(value: unknown): Array<[string, string]> | MappedResponse {

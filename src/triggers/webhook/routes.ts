@@ -66,7 +66,21 @@ export function httpResult(
     );
   }
   const headers = new Headers(base);
-  for (const [k, v] of mapped.headers) headers.append(k, v);
+  try {
+    for (const [k, v] of mapped.headers) headers.append(k, v);
+  } catch (err) {
+    // What webhookResponse let through and HTTP still refuses: the handler's fault, not ours.
+    return Response.json(
+      {
+        id,
+        error: {
+          kind: 'bad-response',
+          message: `the handler's response is malformed: a header cannot be sent (${(err as Error).message})`,
+        },
+      },
+      { status: 502, headers: base },
+    );
+  }
   return new Response(mapped.body, { status: mapped.status, headers });
 }
 
