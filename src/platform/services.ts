@@ -4,6 +4,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
@@ -61,6 +62,8 @@ export async function readTargetEndpoint(stateDir: string): Promise<string | und
 
 /** Refuses to start when a service this process needs does not answer; nothing is started yet. */
 export async function preflight(config: Config, roles: Roles): Promise<void> {
+  // First, before anything is deployed or pruned: a second `faas up` on a port in use changes nothing.
+  if (roles.api) await checkPort(config);
   await checkRedis(config.REDIS_URL);
   const s3 = s3Client(config);
   try {
@@ -85,6 +88,18 @@ export async function preflight(config: Config, roles: Roles): Promise<void> {
  */
 export function engineApi(config: Config): EngineApi {
   return new EngineApi(engineAddress(config));
+}
+
+/** Refuses a port the API could not listen on (in use, not permitted, not this host's address). */
+async function checkPort(config: Config): Promise<void> {
+  if (config.FAAS_PORT === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config)));
+    probe.listen({ port: config.FAAS_PORT, host: config.apiHost, exclusive: true }, () =>
+      probe.close(() => resolve()),
+    );
+  });
 }
 
 /** The API's port cannot be had: say which and what to do. */

@@ -219,6 +219,13 @@ const rows: Row[] = [
     line: /^error: too many arguments for 'ls'/,
   },
   {
+    verb: 'up',
+    why: 'its port taken, with a manifest that would replace the functions',
+    args: () => ['up', ...M('other')()],
+    env: () => ({ FAAS_PORT: String(platform!.port) }),
+    line: /^faas: 127\.0\.0\.1:\d+ is in use: stop what listens there, or set FAAS_PORT$/,
+  },
+  {
     verb: 'api',
     why: 'its port taken',
     args: () => ['api', ...M('good')()],
@@ -325,6 +332,12 @@ async function writeManifests(): Promise<void> {
     await writeManifestDir('version: 1\nfunctions:\n  echo:\n    handler: echo/index.handler\n', ['echo']),
     'manifest.yaml',
   );
+  manifests.other = join(
+    await writeManifestDir(`version: 1\nfunctions:\n  other-${SUFFIX}:\n    handler: echo/index.handler\n`, [
+      'echo',
+    ]),
+    'manifest.yaml',
+  );
   manifests['status-hook'] = join(
     await writeManifestDir(
       'version: 1\nfunctions:\n  x:\n    handler: echo/index.handler\n    triggers:\n      - webhook: { path: /status }\n',
@@ -419,6 +432,13 @@ describe('every CLI verb fails on bad input, a stopped service or a bad setting 
     }
     const dirs = new Set([dir, ...Object.values(manifests).map((m) => join(m, '..'))]);
     await Promise.all([...dirs].filter(Boolean).map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  it('a `faas up` refused for its port deployed and pruned nothing: the running functions are unchanged', async () => {
+    const listed = (await (await fetch(`${platform!.url}/functions`)).json()) as unknown;
+    const names = JSON.stringify(listed);
+    expect(names).toContain('"echo"');
+    expect(names).not.toContain(`other-${SUFFIX}`);
   });
 
   it('covers every verb', () => {
