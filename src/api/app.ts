@@ -240,8 +240,9 @@ export function createApp(d: ApiDeps): Hono {
         events.map((event, i) => ({
           functionName: name,
           payload: { source: 'invoke', event, enqueuedAt, sync: false },
-          // The same batch posted again with the same key queues none of its events twice.
-          dedupKey: key ? `idem:${key}#${i}` : undefined,
+          // The same batch posted again with the same key queues none of its events twice. A
+          // namespace of their own: a single invoke keyed `K#0` is not the batch K's first event.
+          dedupKey: key ? `idem-batch:${key}#${i}` : undefined,
         })),
       ),
     );

@@ -16,6 +16,8 @@ export const LIMITS = {
   maxTimeoutMs: 15 * 60_000,
   minMemoryBytes: 32 * 2 ** 20,
   maxMemoryBytes: 8 * 2 ** 30,
+  /** Docker refuses a smaller CPU quota (NanoCpus below 10^7). */
+  minCpu: 0.01,
   maxCpu: 16,
   maxConcurrency: 1000,
   maxScale: 1000,

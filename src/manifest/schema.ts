@@ -73,10 +73,10 @@ export const functionSchema = z.strictObject({
   memory: memory.default('128Mi').describe('Memory limit of a container: 128Mi, 1Gi (32Mi to 8Gi)'),
   cpu: z
     .number({ error: wrongType('a number of CPUs, like 0.5') })
-    .positive()
+    .min(LIMITS.minCpu, { error: `must be at least ${LIMITS.minCpu} (Docker's smallest CPU share)` })
     .max(LIMITS.maxCpu)
     .default(1)
-    .describe('CPUs per container, fractional: 0.5 is half a core'),
+    .describe('CPUs per container, fractional: 0.5 is half a core (0.01 to 16)'),
   concurrency: z
     .int()
     .min(1)

@@ -42,12 +42,21 @@ describe('batch invocations', () => {
       expect(again.status).toBe(202);
       expect(((await again.json()) as { ids: string[] }).ids).toEqual(first.ids);
       expect(new Set([...ids, ...first.ids]).size).toBe(50);
+      // A single invoke's key never names a batch's event: `order-7#0` is an invocation of its own.
+      const single = await fetch(`${p.url}/functions/${fn}/invoke?async=1`, {
+        method: 'POST',
+        body: JSON.stringify({ single: true }),
+        headers: { 'Idempotency-Key': 'order-7#0' },
+      });
+      expect(single.status).toBe(202);
+      const singleId = ((await single.json()) as { id: string }).id;
+      expect(first.ids).not.toContain(singleId);
 
       const records = await eventually(
-        'all 50 invocations to finish',
+        'all 51 invocations to finish',
         async () => {
           const all = await Promise.all(
-            [...ids, ...first.ids].map(
+            [...ids, ...first.ids, singleId].map(
               async (id) => (await (await fetch(`${p.url}/invocations/${id}`)).json()) as Invocation,
             ),
           );
@@ -57,11 +66,12 @@ describe('batch invocations', () => {
       );
       // Each event reached its own invocation, in the order posted.
       expect(records.slice(0, 40).map((r) => r.result?.echo)).toEqual(events);
-      expect(records.slice(40).map((r) => r.result?.echo)).toEqual(events.slice(0, 10));
+      expect(records.slice(40, 50).map((r) => r.result?.echo)).toEqual(events.slice(0, 10));
+      expect(records[50]?.result?.echo).toEqual({ single: true });
       expect(records.every((r) => r.attempts === 1 && r.result?.fn === fn)).toBe(true);
-      // The keyed batch posted twice made ten jobs, not twenty.
+      // The keyed batch posted twice made ten jobs, not twenty (and the single invoke its own).
       const counts = await queue.getJobCounts('completed', 'failed', 'waiting', 'active');
-      expect(counts).toMatchObject({ completed: 50, failed: 0, waiting: 0, active: 0 });
+      expect(counts).toMatchObject({ completed: 51, failed: 0, waiting: 0, active: 0 });
 
       const refusals: Array<[string, number, string]> = [
         ['[{}]', 400, 'must be a JSON object {"events": [...]}'],
@@ -78,7 +88,7 @@ describe('batch invocations', () => {
       }
       const unknown = await post(JSON.stringify({ events: [{}] }), {}, 'no-such-fn');
       expect(unknown.status).toBe(404);
-      expect(await queue.getJobCounts('completed', 'waiting')).toMatchObject({ completed: 50, waiting: 0 });
+      expect(await queue.getJobCounts('completed', 'waiting')).toMatchObject({ completed: 51, waiting: 0 });
     } finally {
       expect(await p.stop()).toBe(0);
       await queue.obliterate({ force: true });

@@ -179,6 +179,13 @@ const rows: Row[] = [
     line: /^faas: no invocation echo\.nope-\w+: check the name or id/,
   },
   {
+    verb: 'logs',
+    why: 'following an unknown function',
+    args: () => ['logs', '--follow', `nope-${SUFFIX}`],
+    env: apiUp,
+    line: /^faas: no function named nope-\w+: `faas ls` lists them$/,
+  },
+  {
     verb: 'dlq show',
     why: 'an unknown dead letter',
     args: () => ['dlq', 'show', `echo.nope-${SUFFIX}`],

@@ -103,6 +103,13 @@ describe('an invalid manifest is refused with the path of each problem', () => {
     ['memory too large', fn('memory: 16Gi'), 'functions.x.memory', 'must be at most 8Gi'],
     ['cpu too large', fn('cpu: 32'), 'functions.x.cpu', 'must be at most 16'],
     [
+      'cpu below what Docker runs',
+      fn('cpu: 0.001'),
+      'functions.x.cpu',
+      "must be at least 0.01 (Docker's smallest CPU share)",
+    ],
+    ['cpu zero', fn('cpu: 0'), 'functions.x.cpu', 'must be at least 0.01'],
+    [
       'scale min above max',
       fn('scale: { min: 5, max: 2 }'),
       'functions.x.scale.min',

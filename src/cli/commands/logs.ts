@@ -76,7 +76,7 @@ async function follow(client: ApiClient, name: string): Promise<never> {
       if (!connected) throw err;
       return undefined;
     });
-    if (res?.status === 404) throw new Error(`no function named ${name}: \`faas ls\` lists them`);
+    if (res?.status === 404) throw new UserError(`no function named ${name}`, '`faas ls` lists them');
     if (res?.ok && res.body) {
       if (!connected) console.error(`following ${name} (Ctrl-C to stop)`);
       else if (announced) console.error('faas: reconnected');

@@ -45,21 +45,29 @@ export function verifySignature(o: {
   }
   if ((o.kind === 'timestamped' || !o.kind) && stamped !== undefined) {
     const parts = stamped.split(',').map((p) => p.trim().split('=', 2) as [string, string?]);
-    const t = Number(parts.find(([k]) => k === 't')?.[1]);
+    // The digits as sent are what was signed: `t=0x…` or `t=12.0` would sign other text.
+    const text = parts.find(([k]) => k === 't')?.[1] ?? '';
     const sigs = parts.filter(([k]) => k === 'v1').map(([, v]) => v ?? '');
-    if (!Number.isFinite(t) || sigs.length === 0) {
+    if (!/^\d{1,12}$/.test(text) || sigs.length === 0) {
       return { ok: false, reason: `${TIMESTAMPED_HEADER} must be t=<unix seconds>,v1=<hex>` };
     }
+    const t = Number(text);
     if (Math.abs(o.nowS - t) > (o.toleranceS ?? DEFAULT_TOLERANCE_S)) {
       return { ok: false, reason: 'signature timestamp outside the tolerance window' };
     }
-    const expected = hmacHex(o.secret, Buffer.concat([Buffer.from(`${t}.`), o.body]));
+    const expected = hmacHex(o.secret, Buffer.concat([Buffer.from(`${text}.`), o.body]));
     // Check every candidate (no early exit), so timing does not tell which one matched.
     let match = false;
     for (const s of sigs) match = equalHex(expected, s) || match;
     return match ? { ok: true } : { ok: false, reason: 'signature does not match' };
   }
-  return { ok: false, reason: `missing signature: send ${GITHUB_HEADER} or ${TIMESTAMPED_HEADER}` };
+  const expected =
+    o.kind === 'github'
+      ? GITHUB_HEADER
+      : o.kind === 'timestamped'
+        ? TIMESTAMPED_HEADER
+        : `${GITHUB_HEADER} or ${TIMESTAMPED_HEADER}`;
+  return { ok: false, reason: `missing signature: send ${expected}` };
 }
 
 /** Signs a body in GitHub's form (for clients and tests). */
