@@ -24,14 +24,20 @@ function rawRequest(
   o: { method?: string; headers?: Record<string, string | string[]>; body?: Buffer },
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: o.method ?? 'GET', headers: o.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-      res.on('error', reject);
-    });
+    // The path as given, not re-encoded by a URL parser.
+    const { hostname, port } = new URL(url);
+    const path = url.slice(url.indexOf('/', url.indexOf('//') + 2));
+    const req = httpRequest(
+      { hostname, port, path, method: o.method ?? 'GET', headers: o.headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(o.body);
   });
@@ -106,7 +112,8 @@ functions:
 
   it('payload 2.0: headers, cookies, repeated query parameters and a binary body as API Gateway sends them', async () => {
     const bytes = randomBytes(64);
-    const res = await rawRequest(`${p.url}/hooks/sync?tag=a&tag=b&name=J%C3%BCrgen+M`, {
+    // The query as sent, a raw `"` included (a URL parser would re-encode it).
+    const res = await rawRequest(`${p.url}/hooks/sync?tag=a&tag=b&name=J%C3%BCrgen+M&e="q"`, {
       method: 'POST',
       headers: {
         'content-type': 'image/png',
@@ -126,9 +133,9 @@ functions:
       version: '2.0',
       routeKey: 'POST /hooks/sync',
       rawPath: '/hooks/sync',
-      rawQueryString: 'tag=a&tag=b&name=J%C3%BCrgen+M',
+      rawQueryString: 'tag=a&tag=b&name=J%C3%BCrgen+M&e="q"',
       cookies: ['a=1', 'b=2'],
-      queryStringParameters: { tag: 'a,b', name: 'Jürgen M' },
+      queryStringParameters: { tag: 'a,b', name: 'Jürgen M', e: '"q"' },
       body: bytes.toString('base64'),
       isBase64Encoded: true,
     });
@@ -353,6 +360,10 @@ functions:
     const res = await fetch(`${p.url}/hooks/async`, { method: 'DELETE' });
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST');
+    // HEAD is not GET: a webhook that declares GET runs nothing for a HEAD.
+    const head = await fetch(`${p.url}/hooks/sync`, { method: 'HEAD' });
+    expect(head.status).toBe(405);
+    expect(head.headers.get('allow')).toBe('GET, POST, PUT');
   });
 
   it('413: a body over the limit, refused while it streams', async () => {

@@ -84,6 +84,18 @@ export function httpResult(
   return new Response(mapped.body, { status: mapped.status, headers });
 }
 
+/**
+ * The query string as the client sent it (API Gateway's rawQueryString), from Node's request
+ * line: the URL parser re-encodes some characters (a `"` becomes `%22`).
+ */
+function rawQueryOf(target: string | undefined): string | undefined {
+  if (target === undefined) return undefined;
+  const q = target.indexOf('?');
+  if (q < 0) return '';
+  const hash = target.indexOf('#', q);
+  return target.slice(q + 1, hash < 0 ? undefined : hash);
+}
+
 /** The request as the event builders take it; raw header pairs when Node's request is at hand. */
 function webhookRequest(c: Context, t: WebhookTrigger, body: Buffer): WebhookRequest {
   const url = new URL(c.req.url);
@@ -98,7 +110,7 @@ function webhookRequest(c: Context, t: WebhookTrigger, body: Buffer): WebhookReq
   return {
     method: c.req.method,
     path: url.pathname,
-    rawQuery: url.search.slice(1),
+    rawQuery: rawQueryOf(incoming?.url) ?? url.search.slice(1),
     headers,
     body,
     route: t.path,
@@ -177,12 +189,18 @@ export function webhookRoutes(app: Hono, d: WebhookDeps): void {
     for (const t of spec.triggers) {
       if (t.type !== 'webhook') continue;
       const limit = limitBody(d.bodyLimit);
-      app.on(t.methods, t.path, limit, (c) => accept(c, spec, t, d));
-      app.all(t.path, () => {
+      const notAllowed = () => {
         throw new HttpError(405, 'method_not_allowed', `${t.path} accepts ${t.methods.join(', ')}`, {
           Allow: t.methods.join(', '),
         });
+      };
+      app.on(t.methods, t.path, limit, (c) => {
+        // HEAD is no method a trigger declares, but Hono routes it to GET handlers: a link
+        // checker's HEAD would run the function, side effects and all.
+        if (c.req.method === 'HEAD') return notAllowed();
+        return accept(c, spec, t, d);
       });
+      app.all(t.path, notAllowed);
     }
   }
 }
