@@ -414,7 +414,9 @@ export class Pool {
   /** Why a container's runtime went away: out of memory, its own exit, or killed from outside. */
   async exitCause(c: PoolContainer): Promise<WireError> {
     if (c.stopReason === 'timeout') return { kind: 'timeout', message: 'timed out' };
-    const info = await (c.exit ?? Promise.resolve(undefined));
+    // A runtime that reported its own crash is asked about before its connection has closed:
+    // wait for its end here rather than take a missing answer for a kill from outside.
+    const info = await (c.exit ?? this.readExit(c));
     const heapOom = info?.logTail.includes('heap out of memory') ?? false;
     if (info?.oomKilled || heapOom) {
       const spec = c.spec ?? (c.fn ? this.specs.get(c.fn) : undefined);
@@ -428,6 +430,18 @@ export class Pool {
       return { kind: 'exit', message: `the function's process exited with code ${info.exitCode}` };
     }
     return { kind: 'container-lost', message: 'the container was killed from outside the platform' };
+  }
+
+  /** How the container ended, read once (the engine forgets once the container is removed). */
+  private readExit(c: PoolContainer): NonNullable<PoolContainer['exit']> {
+    const id = c.id;
+    c.exit ??= id
+      ? this.o.driver
+          .wait(id, 5000)
+          .then(() => this.o.driver.inspect(id))
+          .catch(() => undefined)
+      : Promise.resolve(undefined);
+    return c.exit;
   }
 
   /** A snapshot for metrics and status: containers by function and state. */
@@ -671,15 +685,9 @@ export class Pool {
     c.channel.once('lost', () => {
       if (c.state === 'stopping' || c.state === 'dead') return;
       // Read how it ended before removing it: the engine forgets once the container is gone.
-      const id = c.id;
-      c.exit = id
-        ? this.o.driver
-            .wait(id, 5000)
-            .then(() => this.o.driver.inspect(id))
-            .catch(() => undefined)
-        : Promise.resolve(undefined);
+      const exit = this.readExit(c);
       this.background(
-        c.exit.then((info) =>
+        exit.then((info) =>
           this.log.warn(
             { container: c.name, fn: c.fn, reason: c.stopReason, exit: info?.exitCode, oom: info?.oomKilled },
             'container runtime went away',

@@ -21,6 +21,11 @@ const CODE: Record<string, string> = {
   echo: `export async function handler(event, context) { console.log('got', event.n); return { n: event.n, fn: context.functionName, id: context.invocationId, left: context.getRemainingTimeInMillis() > 0 }; }`,
   thrower: `export const handler = async () => { throw new TypeError('bad input'); };`,
   exiter: `export const handler = async () => { process.exit(1); };`,
+  'async-thrower': `export const handler = async () => {
+    setTimeout(() => { throw new Error('async boom'); }, 5);
+    await new Promise((r) => setTimeout(r, 2000));
+    return 'late';
+  };`,
   looper: `export const handler = async () => { for (;;) {} };`,
   hog: `export const handler = async () => { const a = []; for (;;) a.push(Buffer.alloc(1024 * 1024, 1)); };`,
   callback: `export const handler = (event, context, cb) => { setTimeout(() => cb(null, { cb: event.n }), 5); };`,
@@ -107,6 +112,13 @@ describe('pool on real Docker', () => {
     // Removed: its containers stop once idle.
     pool.unregister('versioned');
     await heartbeatUntil(() => !pool.snapshot().some((c) => c.fn === 'versioned'));
+  });
+
+  it("reports an error thrown outside the handler's promise as the function's own crash", async () => {
+    const out = await invoke(pool, fnSpec('async-thrower'), { id: 'at.1', event: {}, attempt: 1 });
+    expect(out.ok).toBe(false);
+    expect(out.error?.kind).toBe('exit');
+    expect(out.error?.message).toBe("async boom (the function's process exited with code 1)");
   });
 
   it('supports callback-style handlers', async () => {
