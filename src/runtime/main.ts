@@ -189,7 +189,20 @@ async function invoke(msg: InvokeMessage): Promise<void> {
   await current.run(id, async () => {
     try {
       const value = await callHandler(id, h, msg.event, context, ended);
-      const json = JSON.stringify(value === undefined ? null : value);
+      let json: string;
+      try {
+        json = JSON.stringify(value === undefined ? null : value);
+      } catch (err) {
+        // As Lambda's runtimes (and this platform's Python one) name it.
+        const message = `Unable to marshal response: ${(err as Error).message}`;
+        send({
+          t: 'result',
+          id,
+          ok: false,
+          error: { kind: 'handler', name: 'Runtime.MarshalError', message },
+        });
+        return;
+      }
       if (Buffer.byteLength(json) > MAX_RESULT_BYTES) {
         send({
           t: 'result',

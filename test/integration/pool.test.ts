@@ -21,6 +21,7 @@ const CODE: Record<string, string> = {
   echo: `export async function handler(event, context) { console.log('got', event.n); return { n: event.n, fn: context.functionName, id: context.invocationId, left: context.getRemainingTimeInMillis() > 0 }; }`,
   thrower: `export const handler = async () => { throw new TypeError('bad input'); };`,
   exiter: `export const handler = async () => { process.exit(1); };`,
+  marshal: `export const handler = async () => ({ n: 1n });`,
   'async-thrower': `export const handler = async () => {
     setTimeout(() => { throw new Error('async boom'); }, 5);
     await new Promise((r) => setTimeout(r, 2000));
@@ -119,6 +120,13 @@ describe('pool on real Docker', () => {
     expect(out.ok).toBe(false);
     expect(out.error?.kind).toBe('exit');
     expect(out.error?.message).toBe("async boom (the function's process exited with code 1)");
+  });
+
+  it('names a result JSON cannot encode Runtime.MarshalError, as the Python runtime does', async () => {
+    const out = await invoke(pool, fnSpec('marshal'), { id: 'marshal.1', event: {}, attempt: 1 });
+    expect(out.ok).toBe(false);
+    expect(out.error).toMatchObject({ kind: 'handler', name: 'Runtime.MarshalError' });
+    expect(out.error?.message).toMatch(/^Unable to marshal response: .*BigInt/);
   });
 
   it('supports callback-style handlers', async () => {
