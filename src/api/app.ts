@@ -169,7 +169,7 @@ export function createApp(d: ApiDeps): Hono {
   for (const path of [ROUTES.status, ROUTES.dlq, AREAS.dlq, ROUTES.deployments, AREAS.deployments])
     app.use(path, admin);
   if (d.admin) adminRoutes(app, d.admin);
-  if (d.deploy) deployRoutes(app, { ...d.deploy, bodyLimit: d.bodyLimit });
+  if (d.deploy) deployRoutes(app, { ...d.deploy, bodyLimit: d.bodyLimit, secret: d.secret });
   // Before /invocations/:id and the webhook paths: /invocations/stats and /ui are never shadowed.
   if (d.admin && d.console) consoleRoutes(app, { ...d.admin, ...d.console });
   if (d.ui) uiRoutes(app, d.ui);
@@ -188,7 +188,10 @@ export function createApp(d: ApiDeps): Hono {
         concurrency: f.concurrency,
         scale: f.scale,
         triggers: f.triggers.map((t) =>
-          t.type === 'webhook' ? { ...t, secret: t.secret ? 'set' : undefined } : t,
+          // Never the value: whether the variable the trigger names is set in this process.
+          t.type === 'webhook'
+            ? { ...t, secret: t.secret ? (d.secret(t.secret) ? 'set' : 'missing') : undefined }
+            : t,
         ),
         nextRun: next[f.name] !== undefined ? new Date(next[f.name]!).toISOString() : undefined,
       })),

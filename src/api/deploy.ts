@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { codeHash } from '../deploy/code-store.js';
-import { DeployRefused, type Deployer } from '../deploy/deployer.js';
+import { DeployRefused, unsetSecrets, type Deployer } from '../deploy/deployer.js';
 import { UnknownVersion } from '../deploy/versions.js';
 import { ROUTES } from '../http/routes.js';
 import { formatProblem, ManifestError } from '../manifest/errors.js';
@@ -20,6 +20,8 @@ export interface DeployDeps {
   /** Resolves once this process serves what the registry now says (after a change it made). */
   settled: () => Promise<void>;
   bodyLimit: number;
+  /** The value of a webhook secret's variable in this process (a deploy naming an unset one is refused). */
+  secret?: (name: string) => string | undefined;
 }
 
 const deploySchema = z.object({
@@ -108,6 +110,8 @@ export function deployRoutes(app: Hono, d: DeployDeps): void {
       );
     let results;
     try {
+      const unset = d.secret ? unsetSecrets(functions, d.secret) : [];
+      if (unset.length) throw new DeployRefused(unset);
       results = await d.deployer.deploy(
         functions.map((spec) => ({ spec, hash: body.code[spec.name] as string })),
         { prune: body.prune ?? false, by: body.by ?? 'api', manifest: file },

@@ -76,6 +76,27 @@ export function deployProblems(
 }
 
 /**
+ * The webhook secrets a set of functions names that `secret` cannot resolve: every signed request
+ * to them would be refused, so they are refused at start and at deploy instead.
+ * @example unsetSecrets(specs, (n) => process.env[n]) // ['function hook: webhook secret HOOK_SECRET is not set …']
+ */
+export function unsetSecrets(
+  specs: readonly FunctionSpec[],
+  secret: (name: string) => string | undefined,
+): string[] {
+  const problems: string[] = [];
+  for (const s of specs) {
+    for (const t of s.triggers) {
+      if (t.type === 'webhook' && t.secret && !secret(t.secret))
+        problems.push(
+          `function ${s.name}: webhook secret ${t.secret} is not set in the API's environment (set it where faas up or faas api runs)`,
+        );
+    }
+  }
+  return problems;
+}
+
+/**
  * Records versions: checks a deploy whole (code present and matching its hash, no grant on the
  * code bucket, no webhook path taken twice), then applies it in one atomic step of the registry,
  * or refuses it and changes nothing.

@@ -13,9 +13,16 @@ import { Bundler } from '../build/bundle.js';
 import { clusterLabel, type Config } from '../config/index.js';
 import { Runtimes } from '../runtimes/index.js';
 import { CodeStore } from '../deploy/code-store.js';
-import { Deployer, deployManifest, whoDeploys, type DeployedFunction } from '../deploy/deployer.js';
+import {
+  Deployer,
+  deployManifest,
+  unsetSecrets,
+  whoDeploys,
+  type DeployedFunction,
+} from '../deploy/deployer.js';
 import { DeployState } from '../deploy/state.js';
 import { VersionRegistry } from '../deploy/versions.js';
+import { UserError } from '../util/user-error.js';
 import type { Manifest } from '../manifest/types.js';
 import { HttpMetrics } from '../observability/http-metrics.js';
 import { startIdleTrim } from '../observability/idle-trim.js';
@@ -105,6 +112,11 @@ export async function startPlatform(
     const registry = new VersionRegistry(redis, config.FAAS_CLUSTER);
     const deployerOf = new Deployer(code, registry);
     let deployed: DeployedFunction[] = [];
+    if (manifest && roles.api) {
+      // Every signed request to such a webhook would be refused: refuse to start instead.
+      const unset = unsetSecrets(Object.values(manifest.functions), (n) => secrets[n]);
+      if (unset.length) throw new UserError(unset.join('; '), 'nothing started');
+    }
     if (manifest) {
       deployed = await deployManifest(manifest, runtimes, deployerOf, {
         prune: true,

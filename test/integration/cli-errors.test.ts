@@ -227,6 +227,12 @@ const rows: Row[] = [
   },
   {
     verb: 'up',
+    why: 'a signed webhook whose secret is not set',
+    args: () => ['up', ...M('unset-secret')()],
+    line: /^faas: function x: webhook secret UNSET_HOOK_SECRET_[A-Z0-9]+ is not set in the API's environment \(set it where faas up or faas api runs\): nothing started$/,
+  },
+  {
+    verb: 'up',
     why: 'its port taken, with a manifest that would replace the functions',
     args: () => ['up', ...M('other')()],
     env: () => ({ FAAS_PORT: String(platform!.port) }),
@@ -343,6 +349,13 @@ async function writeManifests(): Promise<void> {
     await writeManifestDir(`version: 1\nfunctions:\n  other-${SUFFIX}:\n    handler: echo/index.handler\n`, [
       'echo',
     ]),
+    'manifest.yaml',
+  );
+  manifests['unset-secret'] = join(
+    await writeManifestDir(
+      `version: 1\nfunctions:\n  x:\n    handler: echo/index.handler\n    triggers:\n      - webhook: { path: /hooks/x-${SUFFIX}, secret: UNSET_HOOK_SECRET_${SUFFIX.toUpperCase()} }\n`,
+      ['echo'],
+    ),
     'manifest.yaml',
   );
   manifests['status-hook'] = join(

@@ -229,6 +229,19 @@ describe('deploys under load', () => {
     const refused = (await codeBucket.json()) as { error: { problems: string[] } };
     expect(refused.error.problems.join('\n')).toContain('bucket faas-code holds deployed code');
     expect(refused.error.problems.join('\n')).toContain('no code aaaaaaaaaaaa');
+    // A signed webhook whose secret's variable this API process does not have: every request
+    // would be refused, so the deploy is.
+    const unsetSecret = await fetch(`${p.url}/deployments`, {
+      method: 'POST',
+      body: JSON.stringify({
+        manifest: MANIFEST.replace('mode: sync }', 'mode: sync, secret: VER_UNSET_SECRET }'),
+        code: { ver: 'a'.repeat(64) },
+      }),
+    });
+    expect(unsetSecret.status).toBe(409);
+    expect(((await unsetSecret.json()) as { error: { problems: string[] } }).error.problems).toEqual([
+      "function ver: webhook secret VER_UNSET_SECRET is not set in the API's environment (set it where faas up or faas api runs)",
+    ]);
     const mismatch = await fetch(`${p.url}/deployments/code/${'b'.repeat(64)}`, { method: 'PUT', body: 'x' });
     expect(mismatch.status).toBe(400);
 
