@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { codeHash } from '../deploy/code-store.js';
 import { DeployRefused, unsetSecrets, type Deployer } from '../deploy/deployer.js';
-import { UnknownVersion } from '../deploy/versions.js';
+import { DeployBusy, UnknownVersion } from '../deploy/versions.js';
 import { ROUTES } from '../http/routes.js';
 import { formatProblem, ManifestError } from '../manifest/errors.js';
 import { parseManifest } from '../manifest/load.js';
@@ -115,11 +115,12 @@ export function deployRoutes(app: Hono, d: DeployDeps): void {
       results = await d.deployer.deploy(
         functions.map((spec) => ({ spec, hash: body.code[spec.name] as string })),
         { prune: body.prune ?? false, by: body.by ?? 'api', manifest: file },
-        d.functions(),
       );
     } catch (err) {
       if (err instanceof DeployRefused)
-        throw new HttpError(409, 'deploy_refused', err.message, {}, { problems: err.problems });
+        throw new HttpError(409, 'deploy_refused', err.message, {}, { problems: err.problems, fix: '' });
+      if (err instanceof DeployBusy)
+        throw new HttpError(503, 'deploy_busy', err.message, { 'Retry-After': '5' });
       throw err;
     }
     await d.settled();
@@ -151,9 +152,20 @@ export function deployRoutes(app: Hono, d: DeployDeps): void {
     const from = await registry.currentVersion(name);
     let version: number;
     try {
-      version = await registry.rollback(name, parsed.data.to);
+      version = await d.deployer.rollback(name, parsed.data.to);
     } catch (err) {
-      if (err instanceof UnknownVersion) throw new HttpError(404, 'not_found', err.message);
+      if (err instanceof UnknownVersion)
+        throw new HttpError(
+          404,
+          'not_found',
+          err.message,
+          {},
+          { fix: `\`faas versions ${name}\` lists them` },
+        );
+      if (err instanceof DeployRefused)
+        throw new HttpError(409, 'rollback_refused', err.message, {}, { problems: err.problems, fix: '' });
+      if (err instanceof DeployBusy)
+        throw new HttpError(503, 'deploy_busy', err.message, { 'Retry-After': '5' });
       throw err;
     }
     await d.settled();
@@ -162,7 +174,7 @@ export function deployRoutes(app: Hono, d: DeployDeps): void {
 
   app.delete(ROUTES.function, async (c) => {
     const name = c.req.param('name');
-    if (!(await registry.remove(name)))
+    if (!(await registry.exclusive(() => registry.remove(name))))
       throw new HttpError(404, 'not_found', `no function named ${name} is deployed`);
     await d.settled();
     return c.json({ name, removed: true });

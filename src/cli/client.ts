@@ -4,7 +4,6 @@ import { UserError } from '../util/user-error.js';
 const FIX_BY_STATUS: Record<number, string> = {
   400: 'fix the request',
   404: 'check the name or id (`faas ls` lists the functions)',
-  409: 'fix what it names, then deploy again',
   413: 'send less, or raise FAAS_BODY_LIMIT on the platform',
   429: 'slow down, or raise FAAS_RATE_LIMIT on the platform',
   503: 'the platform cannot reach Redis: start it with `npm run services:up`, then try again',
@@ -72,7 +71,7 @@ export class ApiClient {
     extra: Record<string, string> = {},
   ): Promise<T> {
     const res = await this.request(method, path, body, extra);
-    const data = (await res.json().catch(() => ({}))) as T & { error?: { message?: string } };
+    const data = (await res.json().catch(() => ({}))) as T & { error?: { message?: string; fix?: unknown } };
     if (!res.ok && res.status !== 502 && res.status !== 504) throw refusal(method, path, res.status, data);
     return data;
   }
@@ -83,9 +82,14 @@ export function refusal(
   method: string,
   path: string,
   status: number,
-  data: { error?: { message?: string } },
+  data: { error?: { message?: string; fix?: unknown } },
 ): UserError {
   const what = data.error?.message ?? `${method} ${path} answered ${status}`;
-  const fix = FIX_BY_STATUS[status] ?? (status >= 500 ? 'the platform failed: see its log' : undefined);
+  // The platform's own word on what to do comes first ('' when its message already says it).
+  const own = typeof data.error?.fix === 'string' ? data.error.fix || undefined : undefined;
+  const fix =
+    typeof data.error?.fix === 'string'
+      ? own
+      : (FIX_BY_STATUS[status] ?? (status >= 500 ? 'the platform failed: see its log' : undefined));
   return new UserError(what, fix);
 }

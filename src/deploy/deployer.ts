@@ -3,7 +3,7 @@ import type { Runtimes } from '../runtimes/index.js';
 import type { FunctionSpec, Manifest } from '../manifest/types.js';
 import { UserError } from '../util/user-error.js';
 import { CodeNotFound, type CodeStore } from './code-store.js';
-import { storedSpec } from './spec.js';
+import { specOfVersion, storedSpec } from './spec.js';
 import type { DeployResult, VersionRegistry } from './versions.js';
 
 /** One function of a deploy: its validated settings and the hash of its bundle in the store. */
@@ -29,11 +29,12 @@ export interface DeployedFunction extends DeployResult {
 /** Raised when a deploy is refused; nothing of it was applied. */
 export class DeployRefused extends UserError {
   override name = 'DeployRefused';
-  constructor(readonly problems: string[]) {
-    super(
-      `deploy refused, nothing changed: ${problems.join('; ')}`,
-      problems.length === 1 ? 'fix it and deploy again' : 'fix them and deploy again',
-    );
+  constructor(
+    readonly problems: string[],
+    what = 'deploy',
+    fix = problems.length === 1 ? 'fix it and deploy again' : 'fix them and deploy again',
+  ) {
+    super(`${what} refused, nothing changed: ${problems.join('; ')}`, fix);
   }
 }
 
@@ -62,7 +63,12 @@ export function deployProblems(
   }
   const names = new Set(specs.map((s) => s.name));
   const paths = new Map<string, string>();
-  for (const s of [...others.filter((o) => !names.has(o.name)), ...specs]) {
+  // The functions that stay are only read: a clash among them is none of this deploy's doing.
+  for (const o of others) {
+    if (names.has(o.name)) continue;
+    for (const t of o.triggers) if (t.type === 'webhook') paths.set(t.path.toLowerCase(), o.name);
+  }
+  for (const s of specs) {
     for (const t of s.triggers) {
       if (t.type !== 'webhook') continue;
       const path = t.path.toLowerCase();
@@ -107,14 +113,46 @@ export class Deployer {
     readonly registry: VersionRegistry,
   ) {}
 
-  async deploy(
+  /**
+   * Checks and applies a deploy while no other deploy of the cluster runs, against the functions
+   * current in the registry then (not a process's view, which may lag behind another's deploy).
+   */
+  async deploy(items: DeployItem[], o: DeployOptions): Promise<DeployedFunction[]> {
+    return this.registry.exclusive(async () => this.deployNow(items, o, o.prune ? [] : await this.current()));
+  }
+
+  /**
+   * Makes an earlier version of a function current (by default the one before the current one, or
+   * a removed function's last), refused like a deploy when its webhook paths are another's now.
+   * @throws UnknownVersion, DeployRefused
+   */
+  async rollback(name: string, to?: number): Promise<number> {
+    return this.registry.exclusive(async () => {
+      const target = await this.registry.rollbackTarget(name, to);
+      const problems = deployProblems([specOfVersion(target)], await this.current(), this.store.bucket);
+      if (problems.length > 0)
+        throw new DeployRefused(
+          problems,
+          `rollback of ${name} to v${target.version}`,
+          `change or remove the function that holds it, or roll back to another version (\`faas versions ${name}\`)`,
+        );
+      return this.registry.rollback(name, target.version);
+    });
+  }
+
+  /** The functions current in the registry. */
+  private async current(): Promise<FunctionSpec[]> {
+    return [...(await this.registry.current()).versions.values()].map(specOfVersion);
+  }
+
+  private async deployNow(
     items: DeployItem[],
     o: DeployOptions,
-    current: readonly FunctionSpec[] = [],
+    current: readonly FunctionSpec[],
   ): Promise<DeployedFunction[]> {
     const problems = deployProblems(
       items.map((i) => i.spec),
-      o.prune ? [] : current,
+      current,
       this.store.bucket,
     );
     await Promise.all(
@@ -173,7 +211,6 @@ export async function deployManifest(
   runtimes: Runtimes,
   deployer: Deployer,
   o: DeployOptions,
-  current: readonly FunctionSpec[] = [],
 ): Promise<DeployedFunction[]> {
   const bundles = await bundleManifest(manifest, runtimes);
   const items: DeployItem[] = [];
@@ -181,7 +218,7 @@ export async function deployManifest(
     const hash = await deployer.store.put(bundles.get(spec.name) as Buffer);
     items.push({ spec, hash });
   }
-  return deployer.deploy(items, o, current);
+  return deployer.deploy(items, o);
 }
 
 /** `user@host`: who deploys from this machine. */

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { UserError } from '../util/user-error.js';
 
 /**
  * The registry's Redis keys under `namespace` (`faas` in production; tests use their own). Every
@@ -18,6 +19,8 @@ export function deployKeys(namespace = 'faas') {
     fn: (name: string) => `${tag}:fn:${name}`,
     /** Pub/sub channel told the new epoch after every change. */
     channel: `${namespace}:deploy`,
+    /** Held while a deploy or rollback checks the functions current and applies its change. */
+    lock: `${tag}:lock`,
   };
 }
 
@@ -124,9 +127,25 @@ end
 return out
 `;
 
+// KEYS: the lock. ARGV: the holder's token. Releases the lock only if this holder still has it.
+const UNLOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/** Longest a deploy holds the lock (a holder that died frees it after this). */
+const LOCK_MS = 30_000;
+/** Longest a deploy waits for another one to finish. */
+const LOCK_WAIT_MS = 20_000;
+
 /** Raised for a rollback to a version that does not exist, or of a function never deployed. */
 export class UnknownVersion extends Error {
   override name = 'UnknownVersion';
+}
+
+/** Raised when another deploy of the cluster held the lock for too long. */
+export class DeployBusy extends UserError {
+  override name = 'DeployBusy';
 }
 
 /**
@@ -178,19 +197,48 @@ export class VersionRegistry {
     return rows.map(([name, action, version]) => ({ name, action, version }));
   }
 
-  /** Makes version `to` current (default: the newest version older than the current one). */
-  async rollback(name: string, to?: number): Promise<number> {
+  /**
+   * Runs `change` while no other deploy, rollback or removal of this cluster runs (on any
+   * process): what it checks against the functions current is still true when it applies.
+   */
+  async exclusive<T>(change: () => Promise<T>): Promise<T> {
+    const token = randomUUID();
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    while ((await this.redis.set(this.keys.lock, token, 'PX', LOCK_MS, 'NX')) !== 'OK') {
+      if (Date.now() > deadline)
+        throw new DeployBusy('another deploy of this cluster has held the deploy lock for 20 s', 'try again');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    try {
+      return await change();
+    } finally {
+      await this.redis.eval(UNLOCK, 1, this.keys.lock, token).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The version a rollback of `name` makes current: `to`, or the newest version older than the
+   * current one.
+   * @throws UnknownVersion when there is none
+   */
+  async rollbackTarget(name: string, to?: number): Promise<VersionRecord> {
     const versions = await this.list(name);
     const current = await this.currentVersion(name);
-    const target = to ?? versions.filter((v) => v.version < current).at(-1)?.version;
-    if (target === undefined)
-      throw new UnknownVersion(
-        versions.length === 0
-          ? `function ${name} has never been deployed`
-          : `function ${name} has no version older than ${current} to roll back to`,
-      );
-    const n = await this.point(name, target);
-    if (n < 0) throw new UnknownVersion(`function ${name} has no version ${target}`);
+    const target =
+      to === undefined
+        ? versions.filter((v) => current === 0 || v.version < current).at(-1)
+        : versions.find((v) => v.version === to);
+    if (target) return target;
+    if (versions.length === 0) throw new UnknownVersion(`function ${name} has never been deployed`);
+    if (to !== undefined) throw new UnknownVersion(`function ${name} has no version ${to}`);
+    throw new UnknownVersion(`function ${name} has no version older than ${current} to roll back to`);
+  }
+
+  /** Makes version `to` current (default: the newest version older than the current one). */
+  async rollback(name: string, to?: number): Promise<number> {
+    const target = await this.rollbackTarget(name, to);
+    const n = await this.point(name, target.version);
+    if (n < 0) throw new UnknownVersion(`function ${name} has no version ${target.version}`);
     return n;
   }
 

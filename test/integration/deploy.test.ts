@@ -3,6 +3,7 @@
  * versions under a steady load of sync invokes, two platform processes on one cluster, broken
  * deploys refused whole, rollback, removal and `faas up --watch`.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -249,6 +250,60 @@ describe('deploys under load', () => {
     expect(await versions()).toBe(count);
     const after = await call(p.url);
     expect(after).toMatchObject({ ok: true, mark: good.mark, fv: good.fv });
+  }, 90_000);
+
+  it('checks webhook paths under one lock: concurrent deploys and a rollback cannot take a path twice', async () => {
+    const code = Buffer.from("export const handler = async () => 'p';\n");
+    const hash = createHash('sha256').update(code).digest('hex');
+    const put = await fetch(`${p.url}/deployments/code/${hash}`, { method: 'PUT', body: code });
+    expect(put.status).toBe(201);
+    const deploy = (name: string, path: string) =>
+      fetch(`${p.url}/deployments`, {
+        method: 'POST',
+        body: JSON.stringify({
+          manifest: `version: 1\nfunctions:\n  ${name}:\n    handler: ${name}/index.handler\n    triggers:\n      - webhook: { path: ${path} }\n`,
+          code: { [name]: hash },
+        }),
+      });
+    const names = ['lock-a', 'lock-b', 'lock-c', 'lock-d'];
+    try {
+      // Two at once, each claiming one path: one is deployed, the other refused.
+      const race = await Promise.all([
+        deploy('lock-c', '/hooks/lock-race'),
+        deploy('lock-d', '/hooks/lock-race'),
+      ]);
+      expect(race.map((r) => r.status).sort()).toEqual([200, 409]);
+
+      // A rollback to a version whose path another function took since is refused too.
+      expect((await deploy('lock-a', '/hooks/lock-x')).status).toBe(200);
+      expect((await deploy('lock-a', '/hooks/lock-y')).status).toBe(200);
+      expect((await deploy('lock-b', '/hooks/lock-x')).status).toBe(200);
+      const refused = await faas(['rollback', 'lock-a'], env());
+      expect(refused.code).toBe(1);
+      expect(refused.err.trim()).toBe(
+        "faas: rollback of lock-a to v1 refused, nothing changed: function lock-a: webhook path /hooks/lock-x is already function lock-b's: change or remove the function that holds it, or roll back to another version (`faas versions lock-a`)",
+      );
+      const a = (await (await fetch(`${p.url}/functions/lock-a/versions`)).json()) as { current: number };
+      expect(a.current).toBe(2);
+
+      // The oldest version has nothing older: the fix names the versions, not the function.
+      const oldest = await faas(['rollback', 'lock-b'], env());
+      expect(oldest.err.trim()).toBe(
+        'faas: function lock-b has no version older than 1 to roll back to: `faas versions lock-b` lists them',
+      );
+      // A removed function rolls back to its last version.
+      expect((await fetch(`${p.url}/functions/lock-b`, { method: 'DELETE' })).status).toBe(200);
+      const back = await faas(['rollback', 'lock-b'], env());
+      expect(back.code, back.err).toBe(0);
+      expect(back.out.trim()).toBe('lock-b v1 is current');
+      // A version number is digits: 0x1 is none.
+      const hex = await faas(['rollback', 'lock-b', '--to', '0x1'], env());
+      expect(hex.err.trim()).toBe(
+        'faas: --to 0x1 is not a version number: give one that `faas versions NAME` lists',
+      );
+    } finally {
+      for (const n of names) await fetch(`${p.url}/functions/${n}`, { method: 'DELETE' });
+    }
   }, 90_000);
 
   it('removes a function: its routes stop at once, and a rollback brings it back', async () => {

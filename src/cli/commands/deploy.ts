@@ -141,8 +141,9 @@ export function deployCommands(program: Command): void {
     .option('--to <version>', 'the version number to make current')
     .action(async (name: string, o: { to?: string }) => {
       const { UserError } = await import('../../util/user-error.js');
-      const to = o.to === undefined ? undefined : Number(o.to.replace(/^v/, ''));
-      if (to !== undefined && !(Number.isInteger(to) && to >= 1))
+      // Digits only (an optional v): Number() would read 0x2 or 1e0 as versions.
+      const to = o.to === undefined || !/^v?\d+$/.test(o.to) ? undefined : Number(o.to.replace(/^v/, ''));
+      if (o.to !== undefined && !(to !== undefined && to >= 1))
         throw new UserError(
           `--to ${o.to} is not a version number`,
           'give one that `faas versions NAME` lists',
