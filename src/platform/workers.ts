@@ -103,11 +103,16 @@ export async function startWorkers(
     storage: new S3Gateway(ctx.s3),
     s3: s3Proxy,
     image: await driver.runtimeImage(config.FAAS_RUNTIME_IMAGE),
-    // Only the images of runtimes the functions use need exist (a deploy that adds the first
-    // Python function to a running host needs it restarted with the image present).
+    // Only the images of runtimes the functions use need exist at start; a deploy that adds the
+    // host's first Python function has its image found when its first container starts.
     images: specs.some((s) => s.runtime === 'python3.11')
       ? { 'python3.11': await driver.runtimeImage(config.FAAS_PYTHON_IMAGE, 'python3.11') }
       : {},
+    findImage: (runtime) =>
+      driver.runtimeImage(
+        runtime === 'python3.11' ? config.FAAS_PYTHON_IMAGE : config.FAAS_RUNTIME_IMAGE,
+        runtime,
+      ),
     instance,
     cluster: ctx.cluster,
     stateDir: config.stateDir,

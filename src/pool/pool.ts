@@ -76,6 +76,11 @@ export interface PoolOptions {
   codeDir?: (spec: FunctionSpec) => Promise<string>;
   /** Images of runtimes other than node20 (whose image is `image`). */
   images?: Partial<Record<RuntimeName, string>>;
+  /**
+   * Finds the image of a runtime `images` lacks, when its first container starts (a deploy added
+   * the host's first function of that runtime); without it such a container cannot start.
+   */
+  findImage?: (runtime: RuntimeName) => Promise<string>;
   /** Generic warm containers to keep ready for any function. */
   prewarm: number;
   /** Generic warm containers per runtime; when unset, `prewarm` node20 ones. */
@@ -701,7 +706,7 @@ export class Pool {
     const spec = c.spec ?? (c.fn ? this.specs.get(c.fn) : undefined);
     const started = this.startContainer(c, {
       name: c.name,
-      image: c.runtime === 'node20' ? this.o.image : (this.o.images?.[c.runtime] ?? this.o.image),
+      image: await this.imageOf(c.runtime),
       labels: {
         [LABEL_PLATFORM]: 'faas',
         [LABEL_CLUSTER]: this.o.cluster ?? DEFAULT_CLUSTER,
@@ -725,6 +730,17 @@ export class Pool {
     }
     await c.channel.hello(this.o.startTimeoutMs ?? 30_000);
     if (c.state === 'starting') transition(c, c.fn ? 'loading' : 'generic');
+  }
+
+  /** The image a runtime's containers run: never another runtime's. */
+  private async imageOf(runtime: RuntimeName): Promise<string> {
+    if (runtime === 'node20') return this.o.image;
+    const known = this.o.images?.[runtime];
+    if (known) return known;
+    if (!this.o.findImage) throw new Error(`this host has no image for runtime ${runtime}`);
+    const found = await this.o.findImage(runtime);
+    this.o.images = { ...this.o.images, [runtime]: found };
+    return found;
   }
 
   /**

@@ -306,6 +306,23 @@ describe('deploys under load', () => {
     }
   }, 90_000);
 
+  it("runs the host's first Python function, deployed after it started with Node.js ones only, in the Python image", async () => {
+    const pyDir = await writeManifestDir(
+      'version: 1\nfunctions:\n  late-py:\n    handler: py-echo/app.handler\n    runtime: python3.11\n    retry: { attempts: 1 }\n',
+      ['py-echo'],
+    );
+    try {
+      const deployed = await faas(['deploy', '--manifest', join(pyDir, 'manifest.yaml')], env());
+      expect(deployed.code, deployed.err).toBe(0);
+      const res = await fetch(`${p.url}/functions/late-py/invoke`, { method: 'POST', body: '{"n":1}' });
+      expect(res.status, await res.clone().text()).toBe(200);
+      expect(await res.json()).toEqual({ echo: { n: 1 }, fn: 'late-py' });
+    } finally {
+      await fetch(`${p.url}/functions/late-py`, { method: 'DELETE' });
+      await rm(pyDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('removes a function: its routes stop at once, and a rollback brings it back', async () => {
     const r = await faas(['rm', 'ver'], env());
     expect(r.code, r.err).toBe(0);
