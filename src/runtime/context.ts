@@ -68,6 +68,58 @@ export function captureConsole(sink: LogSink): void {
   }
 }
 
+/** A line written without its newline is logged once it reaches this size. */
+const MAX_PENDING_LINE = 16 * 1024;
+
+/**
+ * Routes what an invocation writes to `process.stdout` and `process.stderr` directly (loggers
+ * built on their own `Console`, `process.stdout.write`) to that invocation's log, line by line, at
+ * `info` and `error`; writes outside any invocation go to the container's streams. Returns the
+ * function that logs an invocation's unfinished lines once it ends.
+ */
+export function captureStreams(sink: LogSink): (id: string) => void {
+  const pending = new Map<string, string>();
+  const streams: Array<[NodeJS.WriteStream, LogLevel]> = [
+    [process.stdout, 'info'],
+    [process.stderr, 'error'],
+  ];
+  for (const [stream, level] of streams) {
+    const original = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
+      const id = current.getStore();
+      if (id === undefined) return original(chunk, ...rest);
+      const encoding = typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : undefined;
+      const text =
+        typeof chunk !== 'string'
+          ? Buffer.from(chunk as Uint8Array).toString('utf8')
+          : encoding && encoding !== 'utf8' && encoding !== 'utf-8'
+            ? Buffer.from(chunk, encoding).toString('utf8')
+            : chunk;
+      const key = `${level}\u0000${id}`;
+      const lines = ((pending.get(key) ?? '') + text).split('\n');
+      let partial = lines.pop() as string;
+      for (const line of lines) sink(id, level, line.replace(/\r$/, ''));
+      if (partial.length >= MAX_PENDING_LINE) {
+        sink(id, level, partial);
+        partial = '';
+      }
+      if (partial) pending.set(key, partial);
+      else pending.delete(key);
+      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      if (done) process.nextTick(done);
+      return true;
+    }) as NodeJS.WriteStream['write'];
+  }
+  return (id) => {
+    for (const [, level] of streams) {
+      const key = `${level}\u0000${id}`;
+      const left = pending.get(key);
+      pending.delete(key);
+      if (left) sink(id, level, left);
+    }
+  };
+}
+
 export function makeLogger(id: string, sink: LogSink): HandlerContext['logger'] {
   const at =
     (level: LogLevel) =>

@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { captureConsole, current, makeLogger, type HandlerContext } from './context.js';
+import { captureConsole, captureStreams, current, makeLogger, type HandlerContext } from './context.js';
 import { lambdaContext } from './lambda-context.js';
 import { lambdaEnvironment, logStreamName } from './lambda-env.js';
 import { readLines } from './lines.js';
@@ -65,6 +65,8 @@ const sink = (id: string, level: LogLevel, msg: string): void => {
   send({ t: 'log', id, level, msg, ts: Date.now() });
 };
 captureConsole(sink);
+/** Logs what an invocation wrote to stdout or stderr without a final newline. */
+const endOutput = captureStreams(sink);
 
 /** Turns anything thrown into the wire form; errors may mark themselves permanent (no retry). */
 export function toWireError(err: unknown, fallback: WireError['kind'] = 'handler'): WireError {
@@ -163,6 +165,8 @@ async function callHandler(
     return value;
   } finally {
     if (follow) work.untrack(id);
+    // Before the result is sent: the host takes an invocation's logs until its result.
+    endOutput(id);
   }
 }
 

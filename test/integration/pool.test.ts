@@ -22,6 +22,18 @@ const CODE: Record<string, string> = {
   thrower: `export const handler = async () => { throw new TypeError('bad input'); };`,
   exiter: `export const handler = async () => { process.exit(1); };`,
   marshal: `export const handler = async () => ({ n: 1n });`,
+  streams: `import { Console } from 'node:console';
+  const own = new Console({ stdout: process.stdout, stderr: process.stderr });
+  export const handler = async (event) => {
+    process.stdout.write('direct out ' + event.n + '\\n');
+    process.stderr.write(Buffer.from('direct err\\n'));
+    process.stdout.write('in ');
+    await new Promise((r) => setTimeout(r, 5));
+    process.stdout.write('two parts\\nand a tail');
+    own.log('via its own Console');
+    own.error('an error via its own Console');
+    return 'written';
+  };`,
   'async-thrower': `export const handler = async () => {
     setTimeout(() => { throw new Error('async boom'); }, 5);
     await new Promise((r) => setTimeout(r, 2000));
@@ -127,6 +139,27 @@ describe('pool on real Docker', () => {
     expect(out.ok).toBe(false);
     expect(out.error).toMatchObject({ kind: 'handler', name: 'Runtime.MarshalError' });
     expect(out.error?.message).toMatch(/^Unable to marshal response: .*BigInt/);
+  });
+
+  it('logs what a handler writes to stdout and stderr directly, line by line, as its own', async () => {
+    const spec = fnSpec('streams', { concurrency: 2 });
+    const [a, b] = await Promise.all([
+      invoke(pool, spec, { id: 'streams.1', event: { n: 1 }, attempt: 1 }),
+      invoke(pool, spec, { id: 'streams.2', event: { n: 2 }, attempt: 1 }),
+    ]);
+    for (const [out, n] of [
+      [a, 1],
+      [b, 2],
+    ] as const) {
+      expect(out).toMatchObject({ ok: true, value: 'written' });
+      expect(out.logs.map((l) => [l.level, l.msg])).toEqual([
+        ['info', `direct out ${n}`],
+        ['error', 'direct err'],
+        ['info', 'in two parts'],
+        ['info', 'and a tailvia its own Console'],
+        ['error', 'an error via its own Console'],
+      ]);
+    }
   });
 
   it('supports callback-style handlers', async () => {
