@@ -8,5 +8,10 @@ import { manifestSchema } from './schema.js';
  * @example writeFileSync('schema/manifest.schema.json', JSON.stringify(manifestJsonSchema(), null, 2) + '\n');
  */
 export function manifestJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(manifestSchema, { io: 'input', target: 'draft-07' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(manifestSchema, { io: 'input', target: 'draft-07' }) as Record<
+    string,
+    unknown
+  >;
+  // Top-level `x-` fields hold YAML anchors for merge keys; the manifest's reader ignores them.
+  return { ...schema, patternProperties: { '^x-': {} } };
 }

@@ -30,7 +30,7 @@ export function parseManifest(text: string, file: string, o: { disk?: boolean } 
     ]);
   }
 
-  const parsed = manifestSchema.safeParse(yaml.data, { error: humanMessages });
+  const parsed = manifestSchema.safeParse(withoutExtensions(yaml.data), { error: humanMessages });
   const raw: RawProblem[] = parsed.success ? [] : toProblems(parsed.error.issues, FIELD_NAMES);
   // Handlers are looked up even when the schema failed, so one run reports every problem.
   const handlers = new Map<string, { file: string; exportName: string }>();
@@ -87,4 +87,13 @@ function declaredHandlers(data: unknown): Array<[string, string, RuntimeName]> {
     const known = RUNTIME_NAMES.find((r) => r === runtime) ?? 'node20';
     return typeof handler === 'string' && !handlerProblem(handler) ? [[name, handler, known]] : [];
   });
+}
+
+/**
+ * The document without its top-level `x-` fields: a place for YAML anchors that merge keys
+ * reuse (`x-defaults: &defaults`), as in compose files; nothing reads them.
+ */
+function withoutExtensions(data: unknown): unknown {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return data;
+  return Object.fromEntries(Object.entries(data).filter(([k]) => !k.startsWith('x-')));
 }

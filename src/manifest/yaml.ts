@@ -13,13 +13,17 @@ export interface YamlText {
   locate(path: readonly PropertyKey[]): Position | undefined;
 }
 
+/** Alias expansions a manifest may make (a YAML bomb makes billions). */
+const MAX_ALIASES = 100;
+
 /**
  * Parses one YAML document, keeping positions so problems found later can name their line.
  * Duplicate keys are errors: the second would silently win.
  */
 export function readYaml(text: string): YamlText {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
+  // Merge keys (`<<: *defaults`) as serverless.yml and compose files use them.
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, merge: true, lineCounter: lines });
   const at = (offset: number | undefined): Position | undefined => {
     if (offset === undefined) return undefined;
     const { line, col } = lines.linePos(offset);
@@ -28,12 +32,18 @@ export function readYaml(text: string): YamlText {
   const problems: Problem[] = [...doc.errors, ...doc.warnings].map((e) => {
     const pos = at(e.pos[0]);
     const where = pos ? ` at line ${pos.line}, column ${pos.column}` : '';
+    if (e.code === 'MULTIPLE_DOCS')
+      return {
+        path: '',
+        message: `a manifest is one YAML document, and a second one starts${where}: remove the \`---\` between them`,
+        ...pos,
+      };
     return { path: '', message: `YAML syntax error${where}: ${e.message}`, ...pos };
   });
   const locate = (path: readonly PropertyKey[]) => at(find(doc, path));
   if (problems.length > 0) return { data: undefined, problems, locate };
   try {
-    const data: unknown = doc.toJS({ maxAliasCount: 100 });
+    const data: unknown = doc.toJS({ maxAliasCount: MAX_ALIASES });
     // Validation copies mappings into new objects, where "__proto__" would set the prototype
     // instead of a key and the entry would vanish unchecked.
     const hidden = protoKeys(data, []).map((path) => ({
@@ -44,11 +54,10 @@ export function readYaml(text: string): YamlText {
     return { data: hidden.length > 0 ? undefined : data, problems: hidden, locate };
   } catch (e) {
     // Unresolved or excessive aliases are only found when the document is converted.
-    return {
-      data: undefined,
-      problems: [{ path: '', message: `YAML error: ${(e as Error).message}` }],
-      locate,
-    };
+    const message = /excessive alias count/i.test((e as Error).message)
+      ? `YAML error: its aliases expand to more than ${MAX_ALIASES} copies of anchored values: write the values out instead of nesting aliases`
+      : `YAML error: ${(e as Error).message}`;
+    return { data: undefined, problems: [{ path: '', message }], locate };
   }
 }
 

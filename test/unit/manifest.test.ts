@@ -341,6 +341,18 @@ describe('an invalid manifest is refused with the path of each problem', () => {
       'the key "__proto__" is not allowed',
     ],
     ['function without settings', 'version: 1\nfunctions:\n  x:\n', 'functions.x', 'must not be empty'],
+    [
+      'two YAML documents',
+      `${fn()}---\nversion: 1\n`,
+      '',
+      'a manifest is one YAML document, and a second one starts at line 6, column 1: remove the `---` between them',
+    ],
+    [
+      'a YAML bomb',
+      `version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nfunctions: {}\n`,
+      '',
+      'YAML error: its aliases expand to more than 100 copies of anchored values: write the values out instead of nesting aliases',
+    ],
   ];
 
   it.each(cases)('%s', (_name, yaml, path, message) => {
@@ -408,6 +420,13 @@ describe('a valid manifest', () => {
         x: { ...defaults, name: 'x', handler: 'x/index.handler', handlerFile: join(dir, 'x/index.js') },
       },
     });
+  });
+
+  it('takes YAML merge keys, as serverless.yml and compose files use them', () => {
+    const manifest = parse(
+      `version: 1\nx-defaults: &defaults\n  timeout: 5s\n  memory: 256Mi\nfunctions:\n  x:\n    <<: *defaults\n    handler: x/index.handler\n    memory: 512Mi\n`,
+    );
+    expect(manifest.functions.x).toMatchObject({ timeoutMs: 5000, memoryBytes: 512 * 2 ** 20 });
   });
 
   it("normalizes DESIGN.md's example", async () => {
