@@ -99,10 +99,20 @@ export class Bundler {
         sourcemap: 'inline',
         logLevel: 'silent',
         external: PROVIDED_PACKAGES.flatMap((p) => [p, `${p}/*`]),
-        // CommonJS dependencies call require(); give the ES module bundle one.
+        // CommonJS code calls require() and reads __dirname and __filename; give the ES module
+        // bundle all three. The bundle sits at the handler's path in /var/task, so they name the
+        // handler's folder and file as on Lambda. A module that declares its own keeps it.
         banner: {
-          js: "import { createRequire as __faasCreateRequire } from 'node:module'; const require = __faasCreateRequire(import.meta.url);",
+          js: [
+            "import { createRequire as __faasCreateRequire } from 'node:module';",
+            "import { fileURLToPath as __faasFileURLToPath } from 'node:url';",
+            "import { dirname as __faasDirnameOf } from 'node:path';",
+            'const require = __faasCreateRequire(import.meta.url);',
+            'const __faasFilename = __faasFileURLToPath(import.meta.url);',
+            'const __faasDirname = __faasDirnameOf(__faasFilename);',
+          ].join(' '),
         },
+        define: { __dirname: '__faasDirname', __filename: '__faasFilename' },
       });
     } catch (err) {
       const errors = (err as Partial<BuildFailure>).errors;

@@ -1,5 +1,5 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
 import type { FunctionSpec, RuntimeName } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
 import { CONTAINER_TASK_DIR, type InitMessage, type WireError } from '../runtime/protocol.js';
@@ -632,14 +632,21 @@ export class Pool {
   }
 
   /**
-   * The code part of the init message: the bundle inline, or, for a runtime whose code is a
-   * folder, the built folder linked into the container's task folder (seen at /var/task).
+   * The code part of the init message. The container's task folder (seen at /var/task, read-only
+   * inside) is given the code: a Node.js bundle written at the handler's module path, as Lambda
+   * lays it out (`__dirname` is the handler's folder), or a runtime's built folder linked in.
    */
   private async deliver(
     c: PoolContainer,
     spec: FunctionSpec,
-  ): Promise<Pick<InitMessage, 'code' | 'taskDir'>> {
-    if (CODE_DELIVERY[spec.runtime] === 'inline') return { code: await this.o.code(spec) };
+  ): Promise<Pick<InitMessage, 'code' | 'taskDir' | 'entry'>> {
+    if (CODE_DELIVERY[spec.runtime] === 'inline') {
+      const entry = bundleEntry(spec.handler);
+      const file = join(this.taskDir(c), entry);
+      await mkdir(dirname(file), { recursive: true, mode: 0o755 });
+      await writeFile(file, await this.o.code(spec), { mode: 0o444 });
+      return { code: '', taskDir: CONTAINER_TASK_DIR, entry };
+    }
     if (!this.o.codeDir) throw new Error(`this pool has no code folders for runtime ${spec.runtime}`);
     await linkTree(await this.o.codeDir(spec), this.taskDir(c));
     return { code: '', taskDir: CONTAINER_TASK_DIR };
@@ -862,4 +869,16 @@ export class Pool {
     if (!this.closed) for (const fn of this.waiters.keys()) this.pump(fn);
     if (!c.fn && !this.closed) this.refillGeneric();
   }
+}
+
+/**
+ * Where a Node.js bundle goes in /var/task: the handler's module path with `.mjs`
+ * (`csv-summary/index.handler` → `csv-summary/index.mjs`), or `index.mjs` for a path that would
+ * leave the folder (the manifest refuses those).
+ */
+export function bundleEntry(handler: string): string {
+  const dot = handler.lastIndexOf('.');
+  const module = posix.normalize(dot > 0 ? handler.slice(0, dot) : handler);
+  if (module === '.' || module.startsWith('..') || posix.isAbsolute(module)) return 'index.mjs';
+  return `${module}.mjs`;
 }

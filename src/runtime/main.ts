@@ -114,9 +114,17 @@ async function init(msg: InitMessage): Promise<void> {
   streamName = logStreamName(Date.now(), msg.version, randomBytes(16).toString('hex'));
   Object.assign(process.env, lambdaEnvironment(msg, streamName));
   try {
-    await mkdir(codeDir, { recursive: true, mode: 0o700 });
-    const file = join(codeDir, 'index.mjs');
-    await writeFile(file, msg.code, { mode: 0o400 });
+    let file: string;
+    if (msg.taskDir && msg.entry) {
+      // The host put the bundle in /var/task, read-only, where Lambda keeps a function's code;
+      // the working folder is that one too, as on Lambda.
+      file = join(msg.taskDir, msg.entry);
+      process.chdir(msg.taskDir);
+    } else {
+      await mkdir(codeDir, { recursive: true, mode: 0o700 });
+      file = join(codeDir, 'index.mjs');
+      await writeFile(file, msg.code, { mode: 0o400 });
+    }
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     const exported =
       mod[msg.exportName] ?? (mod.default as Record<string, unknown> | undefined)?.[msg.exportName];

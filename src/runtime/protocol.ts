@@ -72,16 +72,19 @@ export interface InitMessage {
   /** The platform's S3 region: the function's AWS_REGION and AWS_DEFAULT_REGION. */
   region: string;
   /**
-   * The function's bundled code (one ES module). Sent rather than mounted, so that a generic
-   * pre-warmed container can become any function's without being recreated, and no container
-   * ever sees another function's files.
+   * The function's bundled code (one ES module), when it is not in `taskDir`: the runtime writes
+   * it to its own tmpfs. Empty when the host filled the task folder. Either way a generic
+   * pre-warmed container becomes any function's without being recreated, and no container ever
+   * sees another function's files.
    */
   code: string;
   /**
-   * Set for runtimes whose code is a folder (python3.11): the host has filled this folder
-   * (CONTAINER_TASK_DIR) with the function's code and dependencies; `code` is empty.
+   * The folder (CONTAINER_TASK_DIR) the host has filled with the function's code: for python3.11
+   * its code and dependencies; for node20 the bundle, at `entry`. `code` is empty then.
    */
   taskDir?: string;
+  /** node20: the bundle's path in `taskDir` (the handler's module path, `csv-summary/index.mjs`). */
+  entry?: string;
   exportName: string;
   env: Record<string, string>;
   memoryMb: number;

@@ -37,6 +37,10 @@ functions:
     memory: 192Mi
     timeout: 7s
     env: { LEVEL: debug }
+  cjs-paths:
+    handler: cjs-paths/index.handler
+    timeout: 5s
+    retry: { attempts: 1 }
   legacy:
     handler: legacy/index.callback
     timeout: 5s
@@ -50,7 +54,7 @@ functions:
     timeout: 5s
     retry: { attempts: 1 }
 `,
-      ['lambda-env', 'legacy'],
+      ['lambda-env', 'legacy', 'cjs-paths'],
       { FAAS_API_TOKEN: TOKEN, FAAS_HOST: '127.0.0.1', S3_REGION: 'eu-central-1' },
     );
   }, 120_000);
@@ -113,6 +117,18 @@ functions:
     });
     expect(r.context.remainingMs).toBeGreaterThan(5000);
     expect(r.context.remainingMs).toBeLessThanOrEqual(7000);
+  });
+
+  it('runs from /var/task as Lambda lays it out: __dirname, __filename and the working folder', async () => {
+    const { status, body } = await invoke('cjs-paths', {});
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      dirname: '/var/task/cjs-paths',
+      filename: '/var/task/cjs-paths/index.mjs',
+      cwd: '/var/task',
+      taskRoot: ['cjs-paths'],
+      readsItself: true,
+    });
   });
 
   it.each([

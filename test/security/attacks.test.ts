@@ -267,7 +267,7 @@ describe('hostile functions', () => {
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     const out = r.body as { found: Record<string, string[]>; files: number };
     // The search works: it finds this function's own code, where the runtime wrote it ...
-    expect(out.found[own]).toContain('/tmp/.faas-task/index.mjs');
+    expect(out.found[own]).toContain('/var/task/hostile/index.mjs');
     expect(out.files).toBeGreaterThan(5);
     // ... and finds the other function's nowhere.
     expect(out.found[other]).toEqual([]);
