@@ -115,6 +115,12 @@ export class StoreApi {
   /** A presigned URL of MinIO's listen API; arrays in `query` become repeated keys. */
   async listenUrl(bucket: string, query: Record<string, string | string[]>, ttlS: number): Promise<string> {
     const path = `/${escapeUri(bucket)}`;
+    // The signer sorts a parameter's repeated values and MinIO checks the signature against the
+    // order the URL gives them: the URL must carry them sorted too, or the stream is refused
+    // (403 SignatureDoesNotMatch) for events listed in any other order.
+    query = Object.fromEntries(
+      Object.entries(query).map(([k, v]) => [k, Array.isArray(v) ? [...v].sort() : v]),
+    );
     // A presigned request's payload is UNSIGNED-PAYLOAD: the header only tells the signer so, and
     // stays out of the URL and the signed headers.
     const payload = 'x-amz-content-sha256';
