@@ -9,7 +9,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect as amqpConnect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { Redis } from 'ioredis';
-import { connect as natsConnect, StorageType, type JetStreamClient, type NatsConnection } from 'nats';
+import {
+  connect as natsConnect,
+  headers as natsHeaders,
+  StorageType,
+  type JetStreamClient,
+  type NatsConnection,
+} from 'nats';
 import type { Broker } from '../../src/triggers/queue/record.js';
 import { streamNameFor } from '../../src/triggers/queue/nats.js';
 import { config } from './services.js';
@@ -357,6 +363,45 @@ function amqpPublisher(url: string, queue: string): RawPublisher {
       await this.reset();
     },
   };
+}
+
+/**
+ * Publishes one message of raw bytes with headers (AMQP header values as given; NATS ones as
+ * text), on its own connection, confirmed by the broker before it returns.
+ */
+export async function publishBytes(
+  broker: 'amqp' | 'nats',
+  url: string,
+  name: string,
+  body: Uint8Array,
+  headers: Record<string, unknown>,
+): Promise<void> {
+  if (broker === 'amqp') {
+    const model = await amqpConnect(url, { timeout: 3000 });
+    try {
+      const ch = await model.createConfirmChannel();
+      await ch.assertQueue(name, { durable: true });
+      ch.sendToQueue(name, Buffer.from(body), { headers });
+      await ch.waitForConfirms();
+    } finally {
+      await model.close().catch(() => undefined);
+    }
+    return;
+  }
+  const nc = await natsConnect({ servers: url, timeout: 3000 });
+  try {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams
+      .find(name)
+      .catch(() =>
+        jsm.streams.add({ name: streamNameFor(name), subjects: [name], storage: StorageType.File }),
+      );
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(headers)) h.set(k, String(v));
+    await nc.jetstream().publish(name, body, { headers: h, timeout: 3000 });
+  } finally {
+    await nc.close();
+  }
 }
 
 function natsPublisher(url: string, subject: string): RawPublisher {

@@ -12,7 +12,7 @@ import type { ConsumerOptions, QueueConsumer } from '../../src/triggers/queue/co
 import { NatsConsumer } from '../../src/triggers/queue/nats.js';
 import type { Broker } from '../../src/triggers/queue/record.js';
 import { RedisStreamConsumer } from '../../src/triggers/queue/redis-streams.js';
-import { defaultUrl, publisher, requireBroker } from '../helpers/brokers.js';
+import { defaultUrl, publishBytes, publisher, requireBroker } from '../helpers/brokers.js';
 import { dropBrokerQueue, inputKeys, shortName, sleep, until } from '../faults/harness.js';
 
 const CONSUMERS = { amqp: AmqpConsumer, nats: NatsConsumer, redis: RedisStreamConsumer };
@@ -103,6 +103,48 @@ describe.each<Broker>(['amqp', 'nats', 'redis'])('the %s consumer', (broker) => 
       down = false;
       await until('every message', () => got.size >= 20, 15_000);
       expect(c.state().queued).toBe(20);
+    } finally {
+      await c.stop();
+      await dropBrokerQueue(broker, defaultUrl(broker), name);
+    }
+  }, 60_000);
+});
+
+describe.each<'amqp' | 'nats'>(['amqp', 'nats'])('the %s consumer with bytes and headers', (broker) => {
+  it('keeps a body that is not UTF-8 as base64, flagged, and passes every header', async () => {
+    await requireBroker(broker);
+    const name = shortName(`faas-test-bin-${broker}`);
+    const records: Array<{ body: string; messageAttributes: Record<string, { stringValue: string }> }> = [];
+    const c = consumer(broker, name, 10, {
+      sink: {
+        enqueue: async (events: RoutedEvent[]) => {
+          for (const e of events) records.push((e.payload as { record: (typeof records)[number] }).record);
+          return events.map(() => 'id');
+        },
+      },
+    });
+    const bytes = Uint8Array.from([0xff, 0xfe, 0x00, 0x80]);
+    try {
+      await c.start();
+      // AMQP headers are typed (booleans, tables); NATS ones are text.
+      const headers =
+        broker === 'amqp' ? { kind: 'x', flag: true, obj: { a: 1 } } : { kind: 'x', flag: 'true' };
+      await publishBytes(broker, defaultUrl(broker), name, bytes, headers);
+      await publishBytes(broker, defaultUrl(broker), name, new TextEncoder().encode('héllo'), {});
+      await until('both messages', () => records.length >= 2, 15_000);
+      const [binary, text] = records;
+      expect(Buffer.from(binary!.body, 'base64')).toEqual(Buffer.from(bytes));
+      const attrs = Object.fromEntries(
+        Object.entries(binary!.messageAttributes).map(([k, v]) => [k, v.stringValue]),
+      );
+      expect(attrs).toMatchObject({
+        'faas-body-encoding': 'base64',
+        kind: 'x',
+        flag: 'true',
+        ...(broker === 'amqp' && { obj: '{"a":1}' }),
+      });
+      expect(text!.body).toBe('héllo');
+      expect(text!.messageAttributes['faas-body-encoding']).toBeUndefined();
     } finally {
       await c.stop();
       await dropBrokerQueue(broker, defaultUrl(broker), name);

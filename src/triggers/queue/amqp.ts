@@ -1,6 +1,6 @@
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { BaseConsumer } from './base.js';
-import { amqpIdentity } from './record.js';
+import { amqpIdentity, headerAttribute, messageBody } from './record.js';
 
 /** Unacknowledged messages one consumer holds at most (and never more than maxBacklog). */
 const MAX_PREFETCH = 256;
@@ -99,11 +99,13 @@ export class AmqpConsumer extends BaseConsumer {
 
   private take(channel: Channel, m: ConsumeMessage): void {
     const { name } = this.opts.trigger;
-    const body = m.content.toString('utf8');
+    const { body, attributes: encoding } = messageBody(m.content);
     const attributes: Record<string, string | number> = {};
     for (const [k, v] of Object.entries(m.properties.headers ?? {})) {
-      if (typeof v === 'string' || typeof v === 'number') attributes[k] = v;
+      const value = headerAttribute(v);
+      if (value !== undefined) attributes[k] = value;
     }
+    Object.assign(attributes, encoding);
     // Quorum queues count deliveries; classic queues only say whether this is a redelivery.
     const count = Number(m.properties.headers?.['x-delivery-count'] ?? NaN);
     const now = Date.now();

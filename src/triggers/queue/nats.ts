@@ -10,7 +10,7 @@ import {
   type NatsConnection,
 } from 'nats';
 import { BaseConsumer } from './base.js';
-import { natsIdentity } from './record.js';
+import { messageBody, natsIdentity } from './record.js';
 
 /** Messages fetched per pull at most. */
 const MAX_BATCH = 100;
@@ -143,13 +143,15 @@ export class NatsConsumer extends BaseConsumer {
 
   private async take(m: JsMsg): Promise<void> {
     const now = Date.now();
+    const { body, attributes: encoding } = messageBody(m.data);
     const attributes: Record<string, string> = {};
     for (const k of m.headers?.keys() ?? []) attributes[k] = m.headers!.get(k);
+    Object.assign(attributes, encoding);
     const queued = await this.deliver({
       broker: 'nats',
       name: this.opts.trigger.name,
       identity: natsIdentity(m.info.stream, m.seq),
-      body: new TextDecoder().decode(m.data),
+      body,
       receiveCount: m.info.redeliveryCount,
       sentAt: Math.round(m.info.timestampNanos / 1e6),
       receivedAt: now,

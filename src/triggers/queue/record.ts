@@ -29,6 +29,42 @@ export interface BrokerMessage {
   keepAlive?: () => void;
 }
 
+/** The message attribute that marks a body given in base64 (its bytes were not UTF-8 text). */
+export const BODY_ENCODING_ATTRIBUTE = 'faas-body-encoding';
+
+/**
+ * A message's bytes as a record's `body`: the text when they are UTF-8, else base64 with the
+ * attribute BODY_ENCODING_ATTRIBUTE = 'base64' (an SQS body is text; bytes decoded as UTF-8
+ * would be lost for good).
+ * @example messageBody(Buffer.from([0xff])) // { body: '/w==', attributes: { 'faas-body-encoding': 'base64' } }
+ */
+export function messageBody(bytes: Uint8Array): { body: string; attributes: Record<string, string> } {
+  try {
+    return { body: new TextDecoder('utf-8', { fatal: true }).decode(bytes), attributes: {} };
+  } catch {
+    return {
+      body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+      attributes: { [BODY_ENCODING_ATTRIBUTE]: 'base64' },
+    };
+  }
+}
+
+/**
+ * An AMQP header value as a message attribute: strings and numbers as they are, booleans and
+ * big integers as text, bytes in base64, tables and arrays as JSON; undefined for none (null).
+ */
+export function headerAttribute(value: unknown): string | number | undefined {
+  if (typeof value === 'string' || typeof value === 'number') return value;
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (value === null || value === undefined) return undefined;
+  try {
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+  } catch {
+    return String(value);
+  }
+}
+
 /** `md5` as SQS computes `md5OfBody`. */
 export function md5(text: string): string {
   return createHash('md5').update(text, 'utf8').digest('hex');
