@@ -128,6 +128,7 @@ export async function startListeners(
       consumer: ctx.instance,
       region: config.S3_REGION,
       connection: () => ctx.redis.duplicate(),
+      cluster: config.FAAS_CLUSTER,
       logger: log,
     });
 

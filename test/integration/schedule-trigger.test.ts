@@ -6,7 +6,8 @@
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { QUEUE_PREFIX } from '../../src/queue/names.js';
-import { TICKS_QUEUE } from '../../src/triggers/schedule/scheduler.js';
+import { ticksQueue } from '../../src/triggers/schedule/scheduler.js';
+import { clusterOf } from '../helpers/platform.js';
 import { requireRedis } from '../helpers/services.js';
 import {
   listObjects,
@@ -95,7 +96,8 @@ functions:
       expect(missedWhileDown.length).toBeLessThanOrEqual(1);
     } finally {
       const redis = await requireRedis();
-      const q = new Queue(TICKS_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
+      // The processes ran as the scenario's own cluster: its schedules are in its own queue.
+      const q = new Queue(ticksQueue(clusterOf(sc.dir)), { connection: redis, prefix: QUEUE_PREFIX });
       for (const s of await q.getJobSchedulers(0, -1))
         if (s.key?.startsWith(`${fn}~`)) await q.removeJobScheduler(s.key);
       await q.close();

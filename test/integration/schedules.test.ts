@@ -11,9 +11,10 @@ import { config, requireRedis, uniqueName } from '../helpers/services.js';
 
 const spec = (name: string, triggers: FunctionSpec['triggers']) => ({ name, triggers }) as FunctionSpec;
 
-function schedules(functions: FunctionSpec[]): Schedules {
+function schedules(functions: FunctionSpec[], cluster?: string): Schedules {
   return new Schedules({
     functions,
+    cluster,
     connection: () => connectRedis(config.REDIS_URL),
     sink: { enqueue: async () => [] },
     region: 'us-east-1',
@@ -43,6 +44,26 @@ describe('schedules', () => {
       expect(await again.nextRuns()).toEqual({});
     } finally {
       await Promise.all([first.close(), again.close(), none.close()]);
+    }
+  });
+
+  it("of one cluster are left alone by another cluster's start on the same Redis", async () => {
+    (await requireRedis()).disconnect();
+    const [a, b] = [uniqueName('cla'), uniqueName('clb')];
+    const every = { type: 'schedule' as const, everyMs: 3_600_000, timezone: 'UTC' };
+    const mine = schedules([spec(a, [every])], `c-${a}`.slice(0, 40));
+    const theirs = schedules([spec(b, [every])], `c-${b}`.slice(0, 40));
+    const theirsEmpty = schedules([], `c-${b}`.slice(0, 40));
+    try {
+      await mine.reconcile();
+      await theirs.reconcile();
+      await theirsEmpty.reconcile(); // the other cluster drops all its own schedules
+      expect(Object.keys(await mine.nextRuns())).toEqual([a]);
+      expect(await theirs.nextRuns()).toEqual({});
+    } finally {
+      const cleanup = schedules([], `c-${a}`.slice(0, 40));
+      await cleanup.reconcile();
+      await Promise.all([mine.close(), theirs.close(), theirsEmpty.close(), cleanup.close()]);
     }
   });
 });

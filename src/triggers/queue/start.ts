@@ -58,6 +58,8 @@ export interface MessageTriggersOptions {
   region: string;
   /** A new BullMQ connection for the schedules. */
   connection: () => Redis;
+  /** The cluster (FAAS_CLUSTER): its schedules are its own. @defaultValue 'faas' */
+  cluster?: string;
   logger: Logger;
 }
 
@@ -112,6 +114,7 @@ export async function startMessageTriggers(o: MessageTriggersOptions): Promise<M
   const schedules = new Schedules({
     functions: o.functions,
     connection: o.connection,
+    cluster: o.cluster,
     sink: o.sink,
     region: o.region,
     logger: o.logger,

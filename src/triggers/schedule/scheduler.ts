@@ -6,8 +6,21 @@ import type { Enqueue } from '../../queue/enqueue.js';
 import { QUEUE_PREFIX, slotted } from '../../queue/names.js';
 import { functionOfScheduler, scheduledEvent, schedulerId, tickDedupKey, tickOfJob } from './event.js';
 
-/** The BullMQ queue that holds every schedule's ticks (not invocations: each tick queues one). */
+/**
+ * The BullMQ queue that holds the default cluster's schedule ticks (not invocations: each tick
+ * queues one); every other cluster's go to a queue of its own (ticksQueue).
+ */
 export const TICKS_QUEUE = 'schedules';
+
+/**
+ * The ticks queue of a cluster: `schedules` for the default one (as before clusters had their
+ * own), `schedules.<cluster>` for any other, so that one cluster's start never removes another's
+ * schedules, nor takes its ticks.
+ * @example ticksQueue('faas') // 'schedules'; ticksQueue('eu') // 'schedules.eu'
+ */
+export function ticksQueue(cluster = 'faas'): string {
+  return cluster === 'faas' ? TICKS_QUEUE : `${TICKS_QUEUE}.${cluster}`;
+}
 
 /** What a tick job carries. */
 interface TickData {
@@ -20,6 +33,8 @@ export interface SchedulesOptions {
   connection: () => Redis;
   sink: Enqueue;
   region: string;
+  /** The cluster whose schedules these are (FAAS_CLUSTER). @defaultValue 'faas' */
+  cluster?: string;
   logger: Logger;
 }
 
@@ -52,8 +67,11 @@ export class Schedules {
   private readonly wanted: ReturnType<typeof desiredSchedulers>;
   private readonly connections: Redis[] = [];
 
+  private readonly name: string;
+
   constructor(private readonly opts: SchedulesOptions) {
-    this.queue = new Queue(slotted(TICKS_QUEUE), { connection: this.connect(), prefix: QUEUE_PREFIX });
+    this.name = slotted(ticksQueue(opts.cluster));
+    this.queue = new Queue(this.name, { connection: this.connect(), prefix: QUEUE_PREFIX });
     this.queue.on('error', () => undefined);
     this.log = opts.logger.child({ component: 'schedules' });
     this.wanted = desiredSchedulers(opts.functions);
@@ -87,7 +105,25 @@ export class Schedules {
         this.log.info({ scheduler: s.key }, 'removed a schedule no longer in the manifest');
       }
     }
+    await this.dropLegacy();
     if (this.wanted.size) this.log.info({ schedules: [...this.wanted.keys()] }, 'schedules in place');
+  }
+
+  /**
+   * A cluster other than the default one kept its schedulers in the shared queue before it had
+   * its own: its own ones there are removed (only those: the queue is the default cluster's).
+   */
+  private async dropLegacy(): Promise<void> {
+    const legacy = slotted(TICKS_QUEUE);
+    if (this.name === legacy || this.wanted.size === 0) return;
+    const old = new Queue(legacy, { connection: this.connect(), prefix: QUEUE_PREFIX });
+    old.on('error', () => undefined);
+    try {
+      const there = new Set((await old.getJobSchedulers(0, -1)).map((s) => s.key));
+      for (const id of this.wanted.keys()) if (there.has(id)) await old.removeJobScheduler(id);
+    } finally {
+      await old.close();
+    }
   }
 
   /**
@@ -96,7 +132,7 @@ export class Schedules {
    */
   start(): void {
     if (this.wanted.size === 0) return;
-    this.worker = new Worker(slotted(TICKS_QUEUE), (job: Job<TickData>) => this.tick(job), {
+    this.worker = new Worker(this.name, (job: Job<TickData>) => this.tick(job), {
       connection: this.connect(),
       prefix: QUEUE_PREFIX,
       concurrency: 4,
