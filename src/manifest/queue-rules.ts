@@ -38,6 +38,17 @@ export function brokerNameProblem(broker: string, name: string): string | undefi
  * @example cronProblem('*\/5 * * * *') // undefined
  */
 export function cronProblem(pattern: string): string | undefined {
+  // What a Lambda user writes first: EventBridge's expressions.
+  const rate = /^rate\(\s*(\d+)\s+(minutes?|hours?|days?)\s*\)$/i.exec(pattern.trim());
+  if (rate) {
+    const n = Number(rate[1]);
+    const unit = (rate[2] as string).toLowerCase()[0];
+    const every = unit === 'm' ? `${n}m` : unit === 'h' ? `${n}h` : `${n * 24}h`;
+    return `is EventBridge's rate expression: write it as every: ${every} instead of cron`;
+  }
+  if (/^cron\(/i.test(pattern.trim())) {
+    return "is EventBridge's cron() form: give its fields without cron( ), minute first, with * for its ? and without its year field (5 fields, or 6 with seconds first)";
+  }
   const fields = pattern.trim().split(/\s+/).length;
   if (fields < 5 || fields > 6) {
     return `must have 5 fields (minute hour day month weekday) or 6 with seconds first, not ${fields}: like '*/5 * * * *'`;

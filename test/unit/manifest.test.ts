@@ -110,6 +110,24 @@ describe('an invalid manifest is refused with the path of each problem', () => {
     ],
     ['cpu zero', fn('cpu: 0'), 'functions.x.cpu', 'must be at least 0.01'],
     [
+      "EventBridge's rate()",
+      fn("triggers:\n  - schedule: { cron: 'rate(5 minutes)' }"),
+      'functions.x.triggers[0].schedule.cron',
+      "is EventBridge's rate expression: write it as every: 5m instead of cron",
+    ],
+    [
+      "EventBridge's rate() in days",
+      fn("triggers:\n  - schedule: { cron: 'rate(1 day)' }"),
+      'functions.x.triggers[0].schedule.cron',
+      'write it as every: 24h instead of cron',
+    ],
+    [
+      "EventBridge's cron()",
+      fn("triggers:\n  - schedule: { cron: 'cron(0 12 * * ? *)' }"),
+      'functions.x.triggers[0].schedule.cron',
+      "is EventBridge's cron() form: give its fields without cron( )",
+    ],
+    [
       'scale min above max',
       fn('scale: { min: 5, max: 2 }'),
       'functions.x.scale.min',
