@@ -58,6 +58,12 @@ function invalid(error: z.ZodError): HttpError {
  * `POST /functions/:name/rollback` and `DELETE /functions/:name`. The caller mounts them behind
  * the bearer token.
  */
+/** Another change of the cluster held the deploy lock too long: the client tries again. */
+function busy(err: DeployBusy): HttpError {
+  // The message says what to do: no generic advice (a 503 is otherwise "Redis is down").
+  return new HttpError(503, 'deploy_busy', err.message, { 'Retry-After': '5' }, { fix: '' });
+}
+
 export function deployRoutes(app: Hono, d: DeployDeps): void {
   const { store, registry } = d.deployer;
 
@@ -119,8 +125,7 @@ export function deployRoutes(app: Hono, d: DeployDeps): void {
     } catch (err) {
       if (err instanceof DeployRefused)
         throw new HttpError(409, 'deploy_refused', err.message, {}, { problems: err.problems, fix: '' });
-      if (err instanceof DeployBusy)
-        throw new HttpError(503, 'deploy_busy', err.message, { 'Retry-After': '5' });
+      if (err instanceof DeployBusy) throw busy(err);
       throw err;
     }
     await d.settled();
@@ -164,8 +169,7 @@ export function deployRoutes(app: Hono, d: DeployDeps): void {
         );
       if (err instanceof DeployRefused)
         throw new HttpError(409, 'rollback_refused', err.message, {}, { problems: err.problems, fix: '' });
-      if (err instanceof DeployBusy)
-        throw new HttpError(503, 'deploy_busy', err.message, { 'Retry-After': '5' });
+      if (err instanceof DeployBusy) throw busy(err);
       throw err;
     }
     await d.settled();
@@ -174,8 +178,12 @@ export function deployRoutes(app: Hono, d: DeployDeps): void {
 
   app.delete(ROUTES.function, async (c) => {
     const name = c.req.param('name');
-    if (!(await registry.exclusive(() => registry.remove(name))))
-      throw new HttpError(404, 'not_found', `no function named ${name} is deployed`);
+    const removed = await registry
+      .exclusive(() => registry.remove(name))
+      .catch((err: Error) => {
+        throw err instanceof DeployBusy ? busy(err) : err;
+      });
+    if (!removed) throw new HttpError(404, 'not_found', `no function named ${name} is deployed`);
     await d.settled();
     return c.json({ name, removed: true });
   });

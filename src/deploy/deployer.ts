@@ -118,7 +118,28 @@ export class Deployer {
    * current in the registry then (not a process's view, which may lag behind another's deploy).
    */
   async deploy(items: DeployItem[], o: DeployOptions): Promise<DeployedFunction[]> {
-    return this.registry.exclusive(async () => this.deployNow(items, o, o.prune ? [] : await this.current()));
+    // The code is checked first: it does not depend on the registry, and reading it may be slow.
+    const missing = await this.missingCode(items);
+    return this.registry.exclusive(async () =>
+      this.deployNow(items, o, o.prune ? [] : await this.current(), missing),
+    );
+  }
+
+  /** The items whose bundle the store does not hold (or holds other bytes for). */
+  private async missingCode(items: DeployItem[]): Promise<string[]> {
+    const problems: string[] = [];
+    await Promise.all(
+      items.map(async ({ spec, hash }) => {
+        try {
+          // Read whole: the store checks the content against the hash (and keeps it cached).
+          await this.store.get(hash);
+        } catch (err) {
+          if (!(err instanceof CodeNotFound)) throw err;
+          problems.push(`function ${spec.name}: ${err.message}: upload its bundle first`);
+        }
+      }),
+    );
+    return problems;
   }
 
   /**
@@ -149,23 +170,16 @@ export class Deployer {
     items: DeployItem[],
     o: DeployOptions,
     current: readonly FunctionSpec[],
+    missingCode: string[],
   ): Promise<DeployedFunction[]> {
-    const problems = deployProblems(
-      items.map((i) => i.spec),
-      current,
-      this.store.bucket,
-    );
-    await Promise.all(
-      items.map(async ({ spec, hash }) => {
-        try {
-          // Read whole: the store checks the content against the hash (and keeps it cached).
-          await this.store.get(hash);
-        } catch (err) {
-          if (!(err instanceof CodeNotFound)) throw err;
-          problems.push(`function ${spec.name}: ${err.message}: upload its bundle first`);
-        }
-      }),
-    );
+    const problems = [
+      ...deployProblems(
+        items.map((i) => i.spec),
+        current,
+        this.store.bucket,
+      ),
+      ...missingCode,
+    ];
     if (problems.length > 0) throw new DeployRefused(problems);
     const hashes = new Map(items.map((i) => [i.spec.name, i.hash]));
     const results = await this.registry.deploy(

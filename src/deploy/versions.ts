@@ -133,10 +133,18 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
-/** Longest a deploy holds the lock (a holder that died frees it after this). */
-const LOCK_MS = 30_000;
-/** Longest a deploy waits for another one to finish. */
-const LOCK_WAIT_MS = 20_000;
+// KEYS: the lock. ARGV: the holder's token, ms. Extends the lock only if this holder still has it.
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
+/** A lock not renewed for this long is free (its holder died). */
+const LOCK_MS = 15_000;
+/** How often a holder renews the lock while its change runs. */
+const RENEW_MS = 5_000;
+/** Longest a change waits for another one to finish: longer than a dead holder's lock lasts. */
+const LOCK_WAIT_MS = 45_000;
 
 /** Raised for a rollback to a version that does not exist, or of a function never deployed. */
 export class UnknownVersion extends Error {
@@ -206,12 +214,20 @@ export class VersionRegistry {
     const deadline = Date.now() + LOCK_WAIT_MS;
     while ((await this.redis.set(this.keys.lock, token, 'PX', LOCK_MS, 'NX')) !== 'OK') {
       if (Date.now() > deadline)
-        throw new DeployBusy('another deploy of this cluster has held the deploy lock for 20 s', 'try again');
+        throw new DeployBusy(
+          `another deploy of this cluster has held the deploy lock for ${LOCK_WAIT_MS / 1000} s`,
+          'try again',
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
+    // Held as long as the change runs, however long; a holder that dies frees it within LOCK_MS.
+    const renew = setInterval(() => {
+      this.redis.eval(RENEW, 1, this.keys.lock, token, String(LOCK_MS)).catch(() => undefined);
+    }, RENEW_MS);
     try {
       return await change();
     } finally {
+      clearInterval(renew);
       await this.redis.eval(UNLOCK, 1, this.keys.lock, token).catch(() => undefined);
     }
   }

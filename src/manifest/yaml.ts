@@ -13,8 +13,11 @@ export interface YamlText {
   locate(path: readonly PropertyKey[]): Position | undefined;
 }
 
-/** Alias expansions a manifest may make (a YAML bomb makes billions). */
-const MAX_ALIASES = 100;
+/**
+ * Alias expansions a manifest may make: room for thousands of functions merging one anchor
+ * (`<<: *defaults`), while a YAML bomb makes billions.
+ */
+const MAX_ALIASES = 10_000;
 
 /**
  * Parses one YAML document, keeping positions so problems found later can name their line.

@@ -14,6 +14,7 @@ import { clusterLabel, type Config } from '../config/index.js';
 import { Runtimes } from '../runtimes/index.js';
 import { CodeStore } from '../deploy/code-store.js';
 import {
+  DeployRefused,
   Deployer,
   deployManifest,
   unsetSecrets,
@@ -250,6 +251,8 @@ export async function startPlatform(
       functions,
       deployed,
       deploy: async (m, r) => {
+        const unset = roles.api ? unsetSecrets(Object.values(m.functions), (n) => secrets[n]) : [];
+        if (unset.length) throw new DeployRefused(unset);
         const out = await deployManifest(m, r, deployerOf, {
           prune: true,
           by: `${whoDeploys()} (faas up --watch)`,

@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import type { FunctionSpec, RuntimeName } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -642,9 +642,19 @@ export class Pool {
   ): Promise<Pick<InitMessage, 'code' | 'taskDir' | 'entry'>> {
     if (CODE_DELIVERY[spec.runtime] === 'inline') {
       const entry = bundleEntry(spec.handler);
-      const file = join(this.taskDir(c), entry);
-      await mkdir(dirname(file), { recursive: true, mode: 0o755 });
-      await writeFile(file, await this.o.code(spec), { mode: 0o444 });
+      const root = this.taskDir(c);
+      const file = join(root, entry);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, await this.o.code(spec));
+      // Modes set, not asked of mkdir and writeFile: the host's umask would take the container
+      // user's (10001) read access away.
+      for (let dir = dirname(file); dir.startsWith(root); dir = dirname(dir)) await chmod(dir, 0o755);
+      await chmod(file, 0o444);
+      if (c.state === 'stopping' || c.state === 'dead') {
+        // Stopped meanwhile: its task folder was removed, and this made it again.
+        await rm(root, { recursive: true, force: true });
+        throw new Error(`container ${c.name} stopped while starting`);
+      }
       return { code: '', taskDir: CONTAINER_TASK_DIR, entry };
     }
     if (!this.o.codeDir) throw new Error(`this pool has no code folders for runtime ${spec.runtime}`);

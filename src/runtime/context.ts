@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { StringDecoder } from 'node:string_decoder';
 import { format } from 'node:util';
 import type { LogLevel } from './protocol.js';
 import type { Storage } from './storage.js';
@@ -74,11 +75,12 @@ const MAX_PENDING_LINE = 16 * 1024;
 /**
  * Routes what an invocation writes to `process.stdout` and `process.stderr` directly (loggers
  * built on their own `Console`, `process.stdout.write`) to that invocation's log, line by line, at
- * `info` and `error`; writes outside any invocation go to the container's streams. Returns the
- * function that logs an invocation's unfinished lines once it ends.
+ * `info` and `error`; writes outside any running invocation (`active`) go to the container's
+ * streams. Returns the function that logs an invocation's unfinished line once it ends.
  */
-export function captureStreams(sink: LogSink): (id: string) => void {
-  const pending = new Map<string, string>();
+export function captureStreams(sink: LogSink, active: (id: string) => boolean): (id: string) => void {
+  /** Per invocation and stream: the bytes of a character cut between writes, and the unfinished line. */
+  const pending = new Map<string, { decoder: StringDecoder; line: string }>();
   const streams: Array<[NodeJS.WriteStream, LogLevel]> = [
     [process.stdout, 'info'],
     [process.stderr, 'error'],
@@ -87,24 +89,24 @@ export function captureStreams(sink: LogSink): (id: string) => void {
     const original = stream.write.bind(stream) as (...args: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
       const id = current.getStore();
-      if (id === undefined) return original(chunk, ...rest);
+      if (id === undefined || !active(id)) return original(chunk, ...rest);
+      const key = `${level}\u0000${id}`;
+      let p = pending.get(key);
+      if (!p) pending.set(key, (p = { decoder: new StringDecoder('utf8'), line: '' }));
       const encoding = typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : undefined;
       const text =
         typeof chunk !== 'string'
-          ? Buffer.from(chunk as Uint8Array).toString('utf8')
+          ? p.decoder.write(Buffer.from(chunk as Uint8Array))
           : encoding && encoding !== 'utf8' && encoding !== 'utf-8'
-            ? Buffer.from(chunk, encoding).toString('utf8')
+            ? p.decoder.write(Buffer.from(chunk, encoding))
             : chunk;
-      const key = `${level}\u0000${id}`;
-      const lines = ((pending.get(key) ?? '') + text).split('\n');
-      let partial = lines.pop() as string;
+      const lines = (p.line + text).split('\n');
+      p.line = lines.pop() as string;
       for (const line of lines) sink(id, level, line.replace(/\r$/, ''));
-      if (partial.length >= MAX_PENDING_LINE) {
-        sink(id, level, partial);
-        partial = '';
+      if (p.line.length >= MAX_PENDING_LINE) {
+        sink(id, level, p.line);
+        p.line = '';
       }
-      if (partial) pending.set(key, partial);
-      else pending.delete(key);
       const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
       if (done) process.nextTick(done);
       return true;
@@ -113,8 +115,9 @@ export function captureStreams(sink: LogSink): (id: string) => void {
   return (id) => {
     for (const [, level] of streams) {
       const key = `${level}\u0000${id}`;
-      const left = pending.get(key);
+      const p = pending.get(key);
       pending.delete(key);
+      const left = p ? p.line + p.decoder.end() : '';
       if (left) sink(id, level, left);
     }
   };

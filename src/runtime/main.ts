@@ -66,7 +66,7 @@ const sink = (id: string, level: LogLevel, msg: string): void => {
 };
 captureConsole(sink);
 /** Logs what an invocation wrote to stdout or stderr without a final newline. */
-const endOutput = captureStreams(sink);
+const endOutput = captureStreams(sink, (id) => logBudget.has(id));
 
 /** Turns anything thrown into the wire form; errors may mark themselves permanent (no retry). */
 export function toWireError(err: unknown, fallback: WireError['kind'] = 'handler'): WireError {

@@ -27,6 +27,9 @@ const CODE: Record<string, string> = {
   export const handler = async (event) => {
     process.stdout.write('direct out ' + event.n + '\\n');
     process.stderr.write(Buffer.from('direct err\\n'));
+    // One character cut between two writes.
+    process.stdout.write(Buffer.from([0xc3]));
+    process.stdout.write(Buffer.from([0xa9, 0x0a]));
     process.stdout.write('in ');
     await new Promise((r) => setTimeout(r, 5));
     process.stdout.write('two parts\\nand a tail');
@@ -155,6 +158,7 @@ describe('pool on real Docker', () => {
       expect(out.logs.map((l) => [l.level, l.msg])).toEqual([
         ['info', `direct out ${n}`],
         ['error', 'direct err'],
+        ['info', 'é'],
         ['info', 'in two parts'],
         ['info', 'and a tailvia its own Console'],
         ['error', 'an error via its own Console'],

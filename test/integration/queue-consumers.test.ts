@@ -130,7 +130,10 @@ describe.each<'amqp' | 'nats'>(['amqp', 'nats'])('the %s consumer with bytes and
       const headers =
         broker === 'amqp' ? { kind: 'x', flag: true, obj: { a: 1 } } : { kind: 'x', flag: 'true' };
       await publishBytes(broker, defaultUrl(broker), name, bytes, headers);
-      await publishBytes(broker, defaultUrl(broker), name, new TextEncoder().encode('héllo'), {});
+      // A publisher's own header of the marker's name does not make text base64.
+      await publishBytes(broker, defaultUrl(broker), name, new TextEncoder().encode('\ufeffhéllo'), {
+        'faas-body-encoding': 'base64',
+      });
       await until('both messages', () => records.length >= 2, 15_000);
       const [binary, text] = records;
       expect(Buffer.from(binary!.body, 'base64')).toEqual(Buffer.from(bytes));
@@ -143,7 +146,7 @@ describe.each<'amqp' | 'nats'>(['amqp', 'nats'])('the %s consumer with bytes and
         flag: 'true',
         ...(broker === 'amqp' && { obj: '{"a":1}' }),
       });
-      expect(text!.body).toBe('héllo');
+      expect(text!.body).toBe('\ufeffhéllo');
       expect(text!.messageAttributes['faas-body-encoding']).toBeUndefined();
     } finally {
       await c.stop();

@@ -5,7 +5,7 @@
  */
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { QUEUE_PREFIX } from '../../src/queue/names.js';
+import { QUEUE_PREFIX, slotted } from '../../src/queue/names.js';
 import { ticksQueue } from '../../src/triggers/schedule/scheduler.js';
 import { clusterOf } from '../helpers/platform.js';
 import { requireRedis } from '../helpers/services.js';
@@ -97,7 +97,10 @@ functions:
     } finally {
       const redis = await requireRedis();
       // The processes ran as the scenario's own cluster: its schedules are in its own queue.
-      const q = new Queue(ticksQueue(clusterOf(sc.dir)), { connection: redis, prefix: QUEUE_PREFIX });
+      const q = new Queue(slotted(ticksQueue(clusterOf(sc.dir))), {
+        connection: redis,
+        prefix: QUEUE_PREFIX,
+      });
       for (const s of await q.getJobSchedulers(0, -1))
         if (s.key?.startsWith(`${fn}~`)) await q.removeJobScheduler(s.key);
       await q.close();

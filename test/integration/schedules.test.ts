@@ -52,7 +52,8 @@ describe('schedules', () => {
     const [a, b] = [uniqueName('cla'), uniqueName('clb')];
     const every = { type: 'schedule' as const, everyMs: 3_600_000, timezone: 'UTC' };
     const mine = schedules([spec(a, [every])], `c-${a}`.slice(0, 40));
-    const theirs = schedules([spec(b, [every])], `c-${b}`.slice(0, 40));
+    // The same manifest on both (staging and production on one Redis): the same scheduler ids.
+    const theirs = schedules([spec(a, [every])], `c-${b}`.slice(0, 40));
     const theirsEmpty = schedules([], `c-${b}`.slice(0, 40));
     try {
       await mine.reconcile();

@@ -367,9 +367,11 @@ describe('an invalid manifest is refused with the path of each problem', () => {
     ],
     [
       'a YAML bomb',
-      `version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nfunctions: {}\n`,
+      `version: 1\nx-a: &a [x, x, x, x, x, x, x, x, x, x]\n${['b', 'c', 'd', 'e', 'f']
+        .map((k, i) => `x-${k}: &${k} [${Array(10).fill(`*${'abcdef'[i]}`).join(', ')}]`)
+        .join('\n')}\nfunctions: {}\n`,
       '',
-      'YAML error: its aliases expand to more than 100 copies of anchored values: write the values out instead of nesting aliases',
+      'YAML error: its aliases expand to more than 10000 copies of anchored values: write the values out instead of nesting aliases',
     ],
   ];
 
@@ -438,6 +440,16 @@ describe('a valid manifest', () => {
         x: { ...defaults, name: 'x', handler: 'x/index.handler', handlerFile: join(dir, 'x/index.js') },
       },
     });
+  });
+
+  it('takes one anchor merged into many functions', () => {
+    const fns = Array.from(
+      { length: 300 },
+      (_, i) => `  f${i}:\n    <<: *defaults\n    handler: x/index.handler\n`,
+    );
+    const manifest = parse(`version: 1\nx-defaults: &defaults\n  timeout: 5s\nfunctions:\n${fns.join('')}`);
+    expect(Object.keys(manifest.functions)).toHaveLength(300);
+    expect(manifest.functions.f299?.timeoutMs).toBe(5000);
   });
 
   it('takes YAML merge keys, as serverless.yml and compose files use them', () => {

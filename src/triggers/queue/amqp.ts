@@ -1,6 +1,6 @@
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { BaseConsumer } from './base.js';
-import { amqpIdentity, headerAttribute, messageBody } from './record.js';
+import { amqpIdentity, BODY_ENCODING_ATTRIBUTE, headerAttribute, messageBody } from './record.js';
 
 /** Unacknowledged messages one consumer holds at most (and never more than maxBacklog). */
 const MAX_PREFETCH = 256;
@@ -105,6 +105,8 @@ export class AmqpConsumer extends BaseConsumer {
       const value = headerAttribute(v);
       if (value !== undefined) attributes[k] = value;
     }
+    // Only the platform says a body is base64: a publisher's header of that name is dropped.
+    delete attributes[BODY_ENCODING_ATTRIBUTE];
     Object.assign(attributes, encoding);
     // Quorum queues count deliveries; classic queues only say whether this is a redelivery.
     const count = Number(m.properties.headers?.['x-delivery-count'] ?? NaN);

@@ -10,7 +10,7 @@ import {
   type NatsConnection,
 } from 'nats';
 import { BaseConsumer } from './base.js';
-import { messageBody, natsIdentity } from './record.js';
+import { BODY_ENCODING_ATTRIBUTE, messageBody, natsIdentity } from './record.js';
 
 /** Messages fetched per pull at most. */
 const MAX_BATCH = 100;
@@ -146,6 +146,8 @@ export class NatsConsumer extends BaseConsumer {
     const { body, attributes: encoding } = messageBody(m.data);
     const attributes: Record<string, string> = {};
     for (const k of m.headers?.keys() ?? []) attributes[k] = m.headers!.get(k);
+    // Only the platform says a body is base64: a publisher's header of that name is dropped.
+    delete attributes[BODY_ENCODING_ATTRIBUTE];
     Object.assign(attributes, encoding);
     const queued = await this.deliver({
       broker: 'nats',

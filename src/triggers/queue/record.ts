@@ -40,7 +40,8 @@ export const BODY_ENCODING_ATTRIBUTE = 'faas-body-encoding';
  */
 export function messageBody(bytes: Uint8Array): { body: string; attributes: Record<string, string> } {
   try {
-    return { body: new TextDecoder('utf-8', { fatal: true }).decode(bytes), attributes: {} };
+    // ignoreBOM: a leading BOM is part of the body, as it was published.
+    return { body: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes), attributes: {} };
   } catch {
     return {
       body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),

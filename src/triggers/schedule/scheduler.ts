@@ -105,25 +105,7 @@ export class Schedules {
         this.log.info({ scheduler: s.key }, 'removed a schedule no longer in the manifest');
       }
     }
-    await this.dropLegacy();
     if (this.wanted.size) this.log.info({ schedules: [...this.wanted.keys()] }, 'schedules in place');
-  }
-
-  /**
-   * A cluster other than the default one kept its schedulers in the shared queue before it had
-   * its own: its own ones there are removed (only those: the queue is the default cluster's).
-   */
-  private async dropLegacy(): Promise<void> {
-    const legacy = slotted(TICKS_QUEUE);
-    if (this.name === legacy || this.wanted.size === 0) return;
-    const old = new Queue(legacy, { connection: this.connect(), prefix: QUEUE_PREFIX });
-    old.on('error', () => undefined);
-    try {
-      const there = new Set((await old.getJobSchedulers(0, -1)).map((s) => s.key));
-      for (const id of this.wanted.keys()) if (there.has(id)) await old.removeJobScheduler(id);
-    } finally {
-      await old.close();
-    }
   }
 
   /**
