@@ -16,7 +16,7 @@ import { deployRoutes, type DeployDeps } from './deploy.js';
 import { uiRoutes, type UiDeps } from './ui.js';
 import { limitBody } from './body-limit.js';
 import { chargeEvents, rateLimit } from './rate-limit.js';
-import { HttpError, onError } from './errors.js';
+import { accepted, HttpError, onError } from './errors.js';
 
 export interface HealthReport {
   ok: boolean;
@@ -104,23 +104,6 @@ function parseEvent(text: string): unknown {
     return JSON.parse(text);
   } catch {
     throw new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
-  }
-}
-
-/**
- * What `enqueue` queued; a queue that cannot take it answers 503 (nothing was accepted: the
- * client sends it again later).
- */
-async function accepted<T>(enqueue: Promise<T>): Promise<T> {
-  try {
-    return await enqueue;
-  } catch (err) {
-    throw new HttpError(
-      503,
-      'unavailable',
-      `the queue is unavailable, nothing was accepted: ${(err as Error).message}`,
-      { 'Retry-After': '5' },
-    );
   }
 }
 

@@ -22,6 +22,23 @@ export class HttpError extends Error {
 }
 
 /**
+ * What `enqueue` queued; a queue that cannot take it answers 503 (nothing was accepted: the
+ * client sends it again later).
+ */
+export async function accepted<T>(enqueue: Promise<T>): Promise<T> {
+  try {
+    return await enqueue;
+  } catch (err) {
+    throw new HttpError(
+      503,
+      'unavailable',
+      `the queue is unavailable, nothing was accepted: ${(err as Error).message}`,
+      { 'Retry-After': '5' },
+    );
+  }
+}
+
+/**
  * The app's error handler: HttpError as itself, a client that went away mid-request to
  * `aborted` (nobody reads that answer), anything else to `log` and a 500 without internals.
  */

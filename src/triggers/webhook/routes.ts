@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { limitBody } from '../../api/body-limit.js';
-import { HttpError } from '../../api/errors.js';
+import { accepted, HttpError } from '../../api/errors.js';
 import { clientOf } from '../../http/client-address.js';
 import type { FunctionSpec, WebhookTrigger } from '../../manifest/types.js';
 import type { Enqueue } from '../../queue/enqueue.js';
@@ -148,25 +148,15 @@ async function accept(c: Context, spec: FunctionSpec, t: WebhookTrigger, d: Webh
   const event = t.payload === '1.0' ? apiGatewayV1Event(request) : apiGatewayV2Event(request);
   const delivery =
     c.req.header('idempotency-key') ?? (t.idempotencyHeader ? c.req.header(t.idempotencyHeader) : undefined);
-  let id: string;
-  try {
-    [id] = (await d.enqueue.enqueue([
+  const [id] = (await accepted(
+    d.enqueue.enqueue([
       {
         functionName: spec.name,
         payload: { source: 'webhook', event, enqueuedAt: Date.now(), sync: t.mode === 'sync' },
         dedupKey: delivery ? `webhook:${t.path}:${delivery}` : undefined,
       },
-    ])) as [string];
-  } catch (err) {
-    throw new HttpError(
-      503,
-      'unavailable',
-      `the queue is unavailable, nothing was accepted: ${(err as Error).message}`,
-      {
-        'Retry-After': '5',
-      },
-    );
-  }
+    ]),
+  )) as [string];
   if (t.mode === 'async') {
     c.header('Location', `/invocations/${id}`);
     return c.json({ id }, 202);
