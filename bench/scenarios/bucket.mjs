@@ -70,7 +70,11 @@ export async function handlerStarts(redis, prefix, name) {
     const failed = await q.getJobCountByTypes('failed');
     for (let from = 0; ; from += 500) {
       const jobs = await q.getJobs(['completed'], from, from + 499);
-      for (const j of jobs) for (const k of j.returnvalue?.keys ?? []) starts.set(k, j.returnvalue.startedAt);
+      for (const j of jobs) {
+        // An async invocation's completion carries its record, the handler's value its result.
+        const value = j.returnvalue?.['faas:record']?.result ?? j.returnvalue;
+        for (const k of value?.keys ?? []) starts.set(k, value.startedAt);
+      }
       if (jobs.length < 500) break;
     }
     return { starts, failed };

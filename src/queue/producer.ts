@@ -26,6 +26,13 @@ export class UnknownFunction extends Error {
   override name = 'UnknownFunction';
 }
 
+/**
+ * Entries of BullMQ's event stream kept per function queue (about; trimmed a block at a time).
+ * The platform reads none of them; each completion's entry carries the job's return value, which
+ * for an async success is its whole record (logs included), so the stream is kept short.
+ */
+export const EVENTS_KEPT = 1000;
+
 /** Finished jobs kept per function, at most: the dedup window is this many jobs or the TTL, whichever is shorter. */
 export const KEEP_FINISHED_JOBS = 100_000;
 
@@ -76,7 +83,11 @@ export class Producer implements Enqueue {
   queue(fn: string): Queue {
     let q = this.queues.get(fn);
     if (!q) {
-      q = new Queue(queueName(fn), { connection: this.connection, prefix: QUEUE_PREFIX });
+      q = new Queue(queueName(fn), {
+        connection: this.connection,
+        prefix: QUEUE_PREFIX,
+        streams: { events: { maxLen: EVENTS_KEPT } },
+      });
       q.on('error', this.onError);
       this.queues.set(fn, q);
     }

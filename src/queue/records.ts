@@ -3,7 +3,7 @@ import type { WireError } from '../runtime/protocol.js';
 import type { LogLine } from '../worker/invoke.js';
 import { encodeEntry, INDEX_CAP, indexable, indexKey } from './invocation-index.js';
 import { evalScript, luaScript } from './lua.js';
-import { functionOfInvocation, queueName, usingClusterKeys } from './names.js';
+import { functionOfInvocation, queueKeyPrefix, queueName, usingClusterKeys } from './names.js';
 
 export type InvocationStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
@@ -93,6 +93,38 @@ if ARGV[5] ~= '' then
 end
 return 1`);
 
+/**
+ * The property that marks a record carried in BullMQ's completion of its job: an async invocation
+ * that succeeded returns `{ 'faas:record': record }` to BullMQ, which stores it as the job's
+ * `returnvalue` in the same script that completes the job. No write of its own, no script of its
+ * own: the record lives, and expires, with its job (the TTL, or the newest 100,000 finished jobs
+ * of the function, whichever is shorter). Read through get() and getMany() like any record.
+ */
+export const CARRIED = 'faas:record';
+
+/** What a worker returns to BullMQ for a record it carries in the job's completion. */
+export function carried(record: InvocationRecord): { [CARRIED]: InvocationRecord } {
+  return { [CARRIED]: record };
+}
+
+/** The record carried in a job's stored return value, if that is one. */
+function fromReturnValue(raw: string | null | undefined): InvocationRecord | undefined {
+  if (!raw) return undefined;
+  try {
+    const v = JSON.parse(raw) as Record<string, unknown> | null;
+    const r = v && typeof v === 'object' ? v[CARRIED] : undefined;
+    return r && typeof r === 'object' ? (r as InvocationRecord) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The hash of an invocation's BullMQ job (undefined for an id that names no function). */
+function jobKey(id: string): string | undefined {
+  const fn = functionOfInvocation(id);
+  return fn ? `${queueKeyPrefix(fn)}:${id}` : undefined;
+}
+
 /** Keys read by one MGET in getMany. */
 const MGET_CHUNK = 500;
 
@@ -102,6 +134,8 @@ export type FinalListener = (record: InvocationRecord) => void;
 /** Invocation records in Redis, kept for `ttlSeconds` after their last change. */
 export class RecordStore {
   private readonly finals = new Set<FinalListener>();
+  /** Index entries of carried records waiting for the end of this turn, per index key. */
+  private readonly unindexed = new Map<string, { entries: Array<string | number>; newest: number }>();
 
   constructor(
     private readonly redis: Redis,
@@ -172,9 +206,46 @@ export class RecordStore {
     return (await sent) === 1;
   }
 
+  /**
+   * Enters a record carried in its job's completion (see {@link CARRIED}) in its function's
+   * index, once BullMQ has completed the job. The entries of one turn of the event loop go
+   * together at its end: per function one ZADD of them all, the trims and the expiry, as plain
+   * commands on the shared connection (no script, no reply awaited).
+   */
+  index(record: InvocationRecord): void {
+    const key = indexKey(record.function);
+    const at = record.timings.finishedAt ?? Date.now();
+    const batch = this.unindexed.get(key) ?? { entries: [] as Array<string | number>, newest: 0 };
+    batch.entries.push(at, encodeEntry(record));
+    batch.newest = Math.max(batch.newest, at);
+    this.unindexed.set(key, batch);
+    if (batch.entries.length === 2 && this.unindexed.size === 1) {
+      // The turn's first entry: the batch goes out in the check phase after this turn.
+      setImmediate(() => this.flushIndex());
+    }
+  }
+
+  private flushIndex(): void {
+    const ignore = () => undefined;
+    for (const [key, { entries, newest }] of this.unindexed) {
+      this.redis.zadd(key, ...entries).catch(ignore);
+      this.redis.zremrangebyrank(key, 0, -INDEX_CAP - 1).catch(ignore);
+      this.redis.zremrangebyscore(key, '-inf', `(${newest - this.ttlSeconds * 1000}`).catch(ignore);
+      this.redis.expire(key, this.ttlSeconds).catch(ignore);
+    }
+    this.unindexed.clear();
+  }
+
   async get(id: string): Promise<InvocationRecord | undefined> {
     const raw = await this.redis.get(recordKey(id));
-    return raw ? (JSON.parse(raw) as InvocationRecord) : undefined;
+    if (raw) return JSON.parse(raw) as InvocationRecord;
+    return this.carriedRecord(id);
+  }
+
+  /** A record carried in its job's completion, read from the job's hash. */
+  private async carriedRecord(id: string): Promise<InvocationRecord | undefined> {
+    const key = jobKey(id);
+    return key ? fromReturnValue(await this.redis.hget(key, 'returnvalue')) : undefined;
   }
 
   /**
@@ -191,13 +262,17 @@ export class RecordStore {
         return undefined;
       }
     };
+    // A record that is not under its own key may be carried in its job's completion.
+    const orCarried = async (id: string, r: InvocationRecord | undefined) =>
+      r ?? (await this.carriedRecord(id).catch(() => undefined));
     if (usingClusterKeys()) {
-      return Promise.all(ids.map(async (id) => parse(await this.redis.get(recordKey(id)))));
+      return Promise.all(ids.map(async (id) => orCarried(id, parse(await this.redis.get(recordKey(id))))));
     }
     const out: Array<InvocationRecord | undefined> = [];
     for (let i = 0; i < ids.length; i += MGET_CHUNK) {
-      const raw = await this.redis.mget(ids.slice(i, i + MGET_CHUNK).map(recordKey));
-      for (const r of raw) out.push(parse(r));
+      const chunk = ids.slice(i, i + MGET_CHUNK);
+      const raw = await this.redis.mget(chunk.map(recordKey));
+      out.push(...(await Promise.all(chunk.map((id, k) => orCarried(id, parse(raw[k] ?? null))))));
     }
     return out;
   }

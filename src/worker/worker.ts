@@ -7,7 +7,7 @@ import { holdCommands } from '../queue/coalesce.js';
 import { QUEUE_PREFIX, queueName } from '../queue/names.js';
 import { handlerEvent } from '../queue/handler-event.js';
 import { jobPayloadSchema } from '../queue/payload.js';
-import type { InvocationRecord, RecordStore } from '../queue/records.js';
+import { CARRIED, carried, type InvocationRecord, type RecordStore } from '../queue/records.js';
 import type { WireError } from '../runtime/protocol.js';
 import { backoffDelay } from '../util/backoff.js';
 import { endsRetries } from './error-policy.js';
@@ -119,6 +119,13 @@ export class FunctionWorker {
       },
     });
     this.worker.on('error', (err) => this.log.error({ err: err.message }, 'worker error'));
+    // A record carried in the job's completion enters the function's index once BullMQ has
+    // completed the job (a completion refused because the lock lapsed indexes nothing).
+    this.worker.on('completed', (_job, result: unknown) => {
+      const record =
+        result && typeof result === 'object' ? (result as Record<string, unknown>)[CARRIED] : undefined;
+      if (record) this.o.records.index(record as InvocationRecord);
+    });
   }
 
   /** How long it has held no job (0 while it holds one). */
@@ -284,15 +291,38 @@ export class FunctionWorker {
           ]
         : previous?.history,
     };
-    const lockKey = `${QUEUE_PREFIX}:${queueName(spec.name)}:${id}:lock`;
+    const logOutcome = () =>
+      this.log.info(
+        {
+          id,
+          attempt,
+          version: outcome.version,
+          ok: outcome.ok,
+          kind: outcome.error?.kind,
+          cold: outcome.cold,
+          ms: outcome.durationMs,
+        },
+        outcome.ok ? 'invocation succeeded' : 'invocation failed',
+      );
     // Only a sync invoke or webhook has a caller waiting for the outcome's announcement.
     const announce = 'sync' in payload && payload.sync;
-    // Nobody waits for an async invocation: its record, then BullMQ's completion of the job, leave
-    // in one write on one connection, so Redis runs them in that order with no round trip between
-    // (the completion waits for no reply; a record refused because the lock lapsed is met by a
-    // completion refused for the same reason). A sync caller was answered as its record was sent
-    // (RecordStore.onFinal); its completion waits for the record's reply, so that a caller's next
-    // call has usually reached Redis by then and BullMQ's completion takes it as the next job.
+    // Nobody waits for an async invocation that succeeded the first time its job was started:
+    // its record is what the job returns, and BullMQ's completion stores it (see CARRIED),
+    // checked against the job's lock like any completion. A job started before (a retry, a
+    // re-driven dead letter, a stalled job's second run) may have left a record of its own, which
+    // a write replaces.
+    if (outcome.ok && !announce && token && job.attemptsStarted <= 1 && !previous) {
+      logOutcome();
+      return carried(record);
+    }
+    const lockKey = `${QUEUE_PREFIX}:${queueName(spec.name)}:${id}:lock`;
+    // An async record that is written (a failure, or a success after failed attempts), then
+    // BullMQ's completion of the job, leave in one write on one connection, so Redis runs them in
+    // that order with no round trip between (the completion waits for no reply; a record refused
+    // because the lock lapsed is met by a completion refused for the same reason). A sync caller
+    // was answered as its record was sent (RecordStore.onFinal); its completion waits for the
+    // record's reply, so that a caller's next call has usually reached Redis by then and BullMQ's
+    // completion takes it as the next job.
     if (!announce) holdCommands(this.o.connection);
     const written = token
       ? this.o.records.putIfOwner(record, lockKey, token, announce)
@@ -310,18 +340,7 @@ export class FunctionWorker {
         (err: Error) => this.log.warn({ id, attempt, err: err.message }, 'the result could not be recorded'),
       );
     }
-    this.log.info(
-      {
-        id,
-        attempt,
-        version: outcome.version,
-        ok: outcome.ok,
-        kind: outcome.error?.kind,
-        cold: outcome.cold,
-        ms: outcome.durationMs,
-      },
-      outcome.ok ? 'invocation succeeded' : 'invocation failed',
-    );
+    logOutcome();
     if (outcome.ok) return outcome.value ?? null;
     const err = new InvocationFailed(outcome.error as WireError);
     if (final) throw new UnrecoverableError(err.message);

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordKey } from '../../src/queue/records.js';
+import { RecordStore, type InvocationRecord } from '../../src/queue/records.js';
 import { config, requireRedis } from '../helpers/services.js';
 import {
   deadLetters,
@@ -49,12 +49,9 @@ interface Rec {
 async function records(ids: string[]): Promise<Rec[]> {
   const redis = await requireRedis();
   try {
-    const out: Rec[] = [];
-    for (let i = 0; i < ids.length; i += 500) {
-      const raw = await redis.mget(...ids.slice(i, i + 500).map((id) => recordKey(id)));
-      for (const r of raw) if (r) out.push(JSON.parse(r) as Rec);
-    }
-    return out;
+    // Records under their own keys, and those carried in their jobs' completions.
+    const all = await new RecordStore(redis, 60).getMany(ids);
+    return all.filter((r): r is InvocationRecord => r !== undefined) as Rec[];
   } finally {
     redis.disconnect();
   }

@@ -143,7 +143,7 @@ functions:
     expect(res2.status).toBe(200);
   });
 
-  it('runs an async webhook, its record beside its queue in one hash slot', async () => {
+  it('runs an async webhook, its record carried in its job, beside its queue in one hash slot', async () => {
     const res = await fetch(`${p.url}/hooks/${hook}/async`, { method: 'POST', body: 'hello' });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
@@ -151,12 +151,17 @@ functions:
       const r = (await (await fetch(`${p.url}/invocations/${id}`)).json()) as { status: string };
       return r.status === 'succeeded' ? r : undefined;
     });
-    const recordKey = `faas:inv:{fn.${hook}}:${id}`;
+    // An async success's record is what its job returned: in the job's hash, in the queue's slot.
+    const jobKey = `faas:${queueName(hook)}:${id}`;
     const master = await masterOf(cluster, `faas:${queueName(hook)}:meta`);
-    expect(await cluster.cluster('KEYSLOT', recordKey)).toBe(
+    expect(await cluster.cluster('KEYSLOT', jobKey)).toBe(
       await cluster.cluster('KEYSLOT', `faas:${queueName(hook)}:${id}:lock`),
     );
-    expect(await storedOn(cluster, master, recordKey)).toBe(true);
+    expect(await storedOn(cluster, master, jobKey)).toBe(true);
+    const carried = JSON.parse((await cluster.hget(jobKey, 'returnvalue')) ?? 'null') as {
+      'faas:record'?: { id: string; status: string };
+    };
+    expect(carried['faas:record']).toMatchObject({ id, status: 'succeeded' });
     expect(await storedOn(cluster, master, `faas:fnidx:{fn.${hook}}`)).toBe(true);
     // Stats read every function's index (one call per slot on a cluster).
     const stats = await fetch(`${p.url}/invocations/stats`);

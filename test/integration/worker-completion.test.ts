@@ -1,7 +1,8 @@
 /**
- * How a function's queue worker ends a job on real Redis: an async invocation's record and
- * BullMQ's completion of its job leave in one write, the record first, so that whoever sees the
- * job completed finds the record; a sync invocation's completion waits for the record's reply.
+ * How a function's queue worker ends a job on real Redis: an async invocation that succeeded
+ * has its record carried in BullMQ's completion of its job (no write of its own), so that whoever
+ * sees the job completed finds the record, and enters the function's index after it; a sync
+ * invocation's record is written first and its completion waits for the record's reply.
  */
 import type { Socket } from 'node:net';
 import { Queue, QueueEvents } from 'bullmq';
@@ -10,7 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { Pool } from '../../src/pool/pool.js';
 import { coalesceCommands } from '../../src/queue/coalesce.js';
-import { QUEUE_PREFIX, queueName } from '../../src/queue/names.js';
+import { QUEUE_PREFIX, queueKeyPrefix, queueName } from '../../src/queue/names.js';
+import { EVENTS_KEPT, Producer } from '../../src/queue/producer.js';
+import { indexKey } from '../../src/queue/invocation-index.js';
+import { DeadLetters } from '../../src/queue/dead-letters.js';
 import { RecordStore, recordKey } from '../../src/queue/records.js';
 import { connectRedis } from '../../src/queue/redis.js';
 import type { ResultMessage } from '../../src/runtime/protocol.js';
@@ -18,15 +22,17 @@ import { FunctionWorker } from '../../src/worker/worker.js';
 import { config, requireRedis, uniqueName } from '../helpers/services.js';
 import { fnSpec } from '../helpers/spec.js';
 
-/** A pool whose one container answers every event with `{ echo: event }` at once. */
-function echoPool(): Pool {
+/**
+ * A pool whose one container answers every event with `{ echo: event }` at once; the first
+ * `failures` events fail with a handler error instead.
+ */
+function echoPool(failures = 0): Pool {
+  let calls = 0;
   const channel = {
-    invoke: async (msg: { id: string; event: unknown }): Promise<ResultMessage> => ({
-      t: 'result',
-      id: msg.id,
-      ok: true,
-      value: { echo: msg.event },
-    }),
+    invoke: async (msg: { id: string; event: unknown }): Promise<ResultMessage> =>
+      ++calls <= failures
+        ? { t: 'result', id: msg.id, ok: false, error: { kind: 'handler', message: 'boom' } }
+        : { t: 'result', id: msg.id, ok: true, value: { echo: msg.event } },
     abandon: () => undefined,
   };
   return {
@@ -76,13 +82,14 @@ describe('FunctionWorker ending a job', () => {
     await probe.quit();
   });
 
-  it('sends an async record and its completion in one write, record first; a sync completion after the reply', async () => {
+  it('carries an async record in its completion; a sync record goes first and its completion after the reply', async () => {
     const name = uniqueName('completion');
     const spec = fnSpec(name, { concurrency: 8, retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 100 } });
     const queue = new Queue(queueName(name), { connection: probe, prefix: QUEUE_PREFIX });
     const events = new QueueEvents(queueName(name), { connection: probe.duplicate(), prefix: QUEUE_PREFIX });
     await events.waitUntilReady();
     const records = new RecordStore(redis, 60);
+    const reader = new RecordStore(probe, 60);
     const worker = new FunctionWorker({
       spec,
       connection: redis,
@@ -95,7 +102,9 @@ describe('FunctionWorker ending a job', () => {
     const recordedAtCompletion = new Map<string, boolean>();
     const seen: Array<Promise<void>> = [];
     events.on('completed', ({ jobId }) => {
-      seen.push(probe.exists(recordKey(jobId)).then((n) => void recordedAtCompletion.set(jobId, n === 1)));
+      seen.push(
+        reader.get(jobId).then((r) => void recordedAtCompletion.set(jobId, r?.status === 'succeeded')),
+      );
     });
     try {
       const ids = Array.from({ length: 60 }, (_, i) => `${name}.${i.toString(16).padStart(32, '0')}`);
@@ -120,19 +129,26 @@ describe('FunctionWorker ending a job', () => {
         const done = sent.findIndex(
           (c) => c.name === 'evalsha' && c.args.includes(id) && c.args.some((a) => a.endsWith(':completed')),
         );
-        expect(put, `record of job ${i}`).toBeGreaterThanOrEqual(0);
-        expect(done, `completion of job ${i}`).toBeGreaterThan(put);
-        const sync = i % 3 === 0;
-        // No write reached the socket between the two: they left together. A sync job's
-        // completion was sent only once the record's reply had come back.
-        if (sync) expect(sent[done]!.writesBefore, `sync job ${i}`).toBeGreaterThan(sent[put]!.writesBefore);
-        else expect(sent[done]!.writesBefore, `async job ${i}`).toBe(sent[put]!.writesBefore);
+        expect(done, `completion of job ${i}`).toBeGreaterThanOrEqual(0);
+        if (i % 3 === 0) {
+          // A sync job's completion was sent only once the record's reply had come back.
+          expect(put, `record of job ${i}`).toBeGreaterThanOrEqual(0);
+          expect(done, `completion of job ${i}`).toBeGreaterThan(put);
+          expect(sent[done]!.writesBefore, `sync job ${i}`).toBeGreaterThan(sent[put]!.writesBefore);
+        } else {
+          // An async job's record is in its completion's arguments, with no write of its own.
+          expect(put, `record of job ${i}`).toBe(-1);
+          expect(sent[done]!.args.some((a) => a.includes('"faas:record"'))).toBe(true);
+        }
       });
-      const record = JSON.parse((await probe.get(recordKey(ids[1]!))) as string) as {
-        status: string;
-        result: unknown;
-      };
-      expect(record).toMatchObject({ status: 'succeeded', result: { echo: { i: 1 } } });
+      expect(await probe.exists(recordKey(ids[1]!))).toBe(0);
+      expect(await reader.get(ids[1]!)).toMatchObject({ status: 'succeeded', result: { echo: { i: 1 } } });
+      expect((await reader.getMany(ids)).map((r) => r?.status)).toEqual(ids.map(() => 'succeeded'));
+      // Every job, sync or async, entered the function's index once.
+      for (let t = 0; (await probe.zcard(indexKey(name))) < ids.length && t < 40; t++)
+        await new Promise((r) => setTimeout(r, 50));
+      const members = await probe.zrange(indexKey(name), 0, -1);
+      expect(members.map((m) => m.split(' ')[0]).sort()).toEqual([...ids].sort());
     } finally {
       await worker.close();
       await events.close();
@@ -142,4 +158,60 @@ describe('FunctionWorker ending a job', () => {
       await probe.del(`faas:fnidx:${name}`);
     }
   }, 60_000);
+
+  it('writes the record of a re-driven dead letter that succeeds over the failure it replaces', async () => {
+    const name = uniqueName('redrive');
+    const spec = fnSpec(name, { retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 100 } });
+    const queue = new Queue(queueName(name), { connection: probe, prefix: QUEUE_PREFIX });
+    const records = new RecordStore(redis, 60);
+    const worker = new FunctionWorker({
+      spec,
+      connection: redis,
+      pool: echoPool(1),
+      records,
+      logger: silentLogger,
+    });
+    const id = `${name}.${'a'.repeat(32)}`;
+    const status = async (want: string) => {
+      for (let t = 0; t < 100; t++) {
+        const r = await records.get(id);
+        if (r?.status === want) return r;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      return records.get(id);
+    };
+    try {
+      await queue.add(
+        'invoke',
+        { source: 'invoke', event: { n: 1 }, enqueuedAt: Date.now(), sync: false },
+        { jobId: id, attempts: 1 },
+      );
+      worker.start();
+      expect(await status('failed')).toMatchObject({ status: 'failed', error: { kind: 'handler' } });
+      expect(await new DeadLetters(() => queue, records).retry(id)).toBe(true);
+      const after = await status('succeeded');
+      expect(after).toMatchObject({ status: 'succeeded', result: { echo: { n: 1 } }, attempts: 1 });
+      // Written under its own key, over the failure's record, not carried in the completion.
+      expect(JSON.parse((await probe.get(recordKey(id))) ?? 'null')).toMatchObject({ status: 'succeeded' });
+    } finally {
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await probe.del(recordKey(id), `faas:fnidx:${name}`);
+    }
+  }, 30_000);
+
+  it("keeps a function queue's event stream short: its completions carry whole records", async () => {
+    const name = uniqueName('events');
+    const producer = new Producer(probe, { [name]: fnSpec(name) }, 60);
+    try {
+      await producer.enqueue([
+        { functionName: name, payload: { source: 'invoke', event: {}, enqueuedAt: Date.now(), sync: false } },
+      ]);
+      expect(await probe.hget(`${queueKeyPrefix(name)}:meta`, 'opts.maxLenEvents')).toBe(String(EVENTS_KEPT));
+    } finally {
+      await producer.queue(name).obliterate({ force: true });
+      await producer.close();
+    }
+  });
 });
