@@ -107,13 +107,17 @@ export function carried(record: InvocationRecord): { [CARRIED]: InvocationRecord
   return { [CARRIED]: record };
 }
 
-/** The record carried in a job's stored return value, if that is one. */
+/** The record a job's return value carries, if it carries one (see {@link carried}). */
+export function carriedIn(value: unknown): InvocationRecord | undefined {
+  const r = value && typeof value === 'object' ? (value as Record<string, unknown>)[CARRIED] : undefined;
+  return r && typeof r === 'object' ? (r as InvocationRecord) : undefined;
+}
+
+/** The record carried in a job's stored return value (its JSON), if that is one. */
 function fromReturnValue(raw: string | null | undefined): InvocationRecord | undefined {
   if (!raw) return undefined;
   try {
-    const v = JSON.parse(raw) as Record<string, unknown> | null;
-    const r = v && typeof v === 'object' ? v[CARRIED] : undefined;
-    return r && typeof r === 'object' ? (r as InvocationRecord) : undefined;
+    return carriedIn(JSON.parse(raw));
   } catch {
     return undefined;
   }

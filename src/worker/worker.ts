@@ -7,7 +7,7 @@ import { holdCommands } from '../queue/coalesce.js';
 import { QUEUE_PREFIX, queueName } from '../queue/names.js';
 import { handlerEvent } from '../queue/handler-event.js';
 import { jobPayloadSchema } from '../queue/payload.js';
-import { CARRIED, carried, type InvocationRecord, type RecordStore } from '../queue/records.js';
+import { carried, carriedIn, type InvocationRecord, type RecordStore } from '../queue/records.js';
 import type { WireError } from '../runtime/protocol.js';
 import { backoffDelay } from '../util/backoff.js';
 import { endsRetries } from './error-policy.js';
@@ -122,9 +122,8 @@ export class FunctionWorker {
     // A record carried in the job's completion enters the function's index once BullMQ has
     // completed the job (a completion refused because the lock lapsed indexes nothing).
     this.worker.on('completed', (_job, result: unknown) => {
-      const record =
-        result && typeof result === 'object' ? (result as Record<string, unknown>)[CARRIED] : undefined;
-      if (record) this.o.records.index(record as InvocationRecord);
+      const record = carriedIn(result);
+      if (record) this.o.records.index(record);
     });
   }
 
@@ -310,8 +309,8 @@ export class FunctionWorker {
     // its record is what the job returns, and BullMQ's completion stores it (see CARRIED),
     // checked against the job's lock like any completion. A job started before (a retry, a
     // re-driven dead letter, a stalled job's second run) may have left a record of its own, which
-    // a write replaces.
-    if (outcome.ok && !announce && token && job.attemptsStarted <= 1 && !previous) {
+    // a write replaces (a first start is always a first attempt: nothing to read as `previous`).
+    if (outcome.ok && !announce && token && job.attemptsStarted <= 1) {
       logOutcome();
       return carried(record);
     }
