@@ -19,7 +19,20 @@ type Inspect = Docker.ContainerInspectInfo;
 async function containersOf(docker: Docker, instance: string, fn?: string): Promise<Inspect[]> {
   const label = [`faas.instance=${instance}`, ...(fn ? [`faas.function=${fn}`] : [])];
   const found = await docker.listContainers({ all: true, filters: { label } });
-  return Promise.all(found.map((c) => docker.getContainer(c.Id).inspect()));
+  // The platform may remove a container between the listing and its inspection (a surplus
+  // container retired, say): one that is gone by then is not in the answer.
+  const inspected = await Promise.all(
+    found.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .inspect()
+        .catch((err: unknown) => {
+          if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+          throw err;
+        }),
+    ),
+  );
+  return inspected.filter((c): c is Inspect => c !== undefined);
 }
 
 async function invoke(platform: RunningPlatform, fn: string): Promise<void> {
