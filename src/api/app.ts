@@ -1,5 +1,5 @@
 import { Hono, type MiddlewareHandler } from 'hono';
-import { AREAS, ROUTES } from '../http/routes.js';
+import { allowedMethods, AREAS, ROUTES } from '../http/routes.js';
 import type { FunctionSpec } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Enqueue } from '../queue/enqueue.js';
@@ -123,7 +123,14 @@ export function createApp(d: ApiDeps): Hono {
       },
     ),
   );
-  app.notFound(() => {
+  app.notFound((c) => {
+    // A route that exists for other methods answers 405 and names them (every route is
+    // registered by the time a request comes).
+    const allow = allowedMethods(app.routes, c.req.path);
+    if (allow.length > 0)
+      throw new HttpError(405, 'method_not_allowed', `${c.req.path} accepts ${allow.join(', ')}`, {
+        Allow: allow.join(', '),
+      });
     throw new HttpError(404, 'not_found', 'no such route');
   });
 

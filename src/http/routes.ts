@@ -54,17 +54,40 @@ export function reservedBy(path: string): string | undefined {
   return RESERVED_PATTERNS.find((pattern) => covers(pattern, path));
 }
 
-/** Whether a route pattern matches a literal path: `:x` one segment, a trailing `*` the rest. */
-export function covers(pattern: string, path: string): boolean {
+/**
+ * Whether a route pattern matches a literal path: `:x` one segment, a trailing `*` the rest.
+ * Case is ignored unless `exactCase` (the router itself compares case).
+ */
+export function covers(pattern: string, path: string, exactCase = false): boolean {
+  const fold = (s: string) => (exactCase ? s : s.toLowerCase());
   const want = segments(pattern);
-  const have = segments(path.toLowerCase());
+  const have = segments(fold(path));
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
     if (w === '*' && i === want.length - 1) return true;
     if (i >= have.length) return false;
-    if (!w.startsWith(':') && w.toLowerCase() !== have[i]) return false;
+    if (!w.startsWith(':') && fold(w) !== have[i]) return false;
   }
   return have.length === want.length;
+}
+
+/**
+ * The methods the routes answer on `path`, for a request no route took: a 405's `Allow`, or none
+ * (a 404). Middleware (registered for every method) answers nothing of its own; a GET route
+ * answers HEAD too, as the router serves it.
+ * @example allowedMethods([{ method: 'POST', path: '/functions/:name/invoke' }], '/functions/x/invoke') // ['POST']
+ */
+export function allowedMethods(
+  routes: ReadonlyArray<{ method: string; path: string }>,
+  path: string,
+): string[] {
+  const found = new Set<string>();
+  for (const r of routes) {
+    if (r.method === 'ALL' || !covers(r.path, path, true)) continue;
+    found.add(r.method);
+    if (r.method === 'GET') found.add('HEAD');
+  }
+  return [...found];
 }
 
 function segments(path: string): string[] {

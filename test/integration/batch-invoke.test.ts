@@ -88,6 +88,10 @@ describe('batch invocations', () => {
       }
       const unknown = await post(JSON.stringify({ events: [{}] }), {}, 'no-such-fn');
       expect(unknown.status).toBe(404);
+      // The invoke route asked with GET names the method it takes, and runs nothing.
+      const get = await fetch(`${p.url}/functions/${fn}/invoke`);
+      expect(get.status).toBe(405);
+      expect(get.headers.get('allow')).toBe('POST');
       expect(await queue.getJobCounts('completed', 'waiting')).toMatchObject({ completed: 51, waiting: 0 });
     } finally {
       expect(await p.stop()).toBe(0);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AdminDeps } from '../../src/api/admin.js';
 import { createApp } from '../../src/api/app.js';
-import { covers, RESERVED_PATTERNS, reservedBy } from '../../src/http/routes.js';
+import { allowedMethods, covers, RESERVED_PATTERNS, reservedBy } from '../../src/http/routes.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { RecordStore } from '../../src/queue/records.js';
 import type { ResultWaiter } from '../../src/queue/waiter.js';
@@ -99,5 +99,52 @@ describe('reserved webhook paths', () => {
       expect(reservedBy(path), path).toBeUndefined();
     }
     expect(RESERVED_PATTERNS).toContain('/minio/events');
+  });
+});
+
+describe('a route asked with a method it does not take', () => {
+  const auth = { authorization: `Bearer ${'t'.repeat(20)}` };
+
+  it('answers 405 naming the methods it takes, in Allow and in the error', async () => {
+    const app = realApp();
+    const res = await app.request('/functions/hook/invoke', { headers: auth });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect(await res.json()).toMatchObject({
+      error: { code: 'method_not_allowed', message: '/functions/hook/invoke accepts POST' },
+    });
+    const put = await app.request('/invocations/x', { method: 'PUT', headers: auth });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')?.split(', ')).toEqual(expect.arrayContaining(['GET', 'HEAD']));
+  });
+
+  it('still answers 404 where no route is, in any method, and 401 before either without the token', async () => {
+    const app = realApp();
+    for (const [path, method] of [
+      ['/nope', 'GET'],
+      ['/functions/hook/invoke/more', 'POST'],
+      ['/FUNCTIONS/hook/invoke', 'GET'],
+    ] as const) {
+      const res = await app.request(path, { method, headers: auth });
+      expect(res.status, `${method} ${path}`).toBe(404);
+    }
+    expect((await app.request('/functions/hook/invoke')).status).toBe(401);
+  });
+
+  const routes = [
+    { method: 'ALL', path: '/functions/*' },
+    { method: 'POST', path: '/functions/:name/invoke' },
+    { method: 'GET', path: '/functions/:name' },
+    { method: 'DELETE', path: '/functions/:name' },
+  ];
+  const cases: Array<[string, string[]]> = [
+    ['/functions/x/invoke', ['POST']],
+    ['/functions/x', ['GET', 'HEAD', 'DELETE']],
+    ['/functions', []],
+    ['/Functions/x', []],
+    ['/functions/x/y', []],
+  ];
+  it.each(cases)('%s takes %j', (path, methods) => {
+    expect(allowedMethods(routes, path)).toEqual(methods);
   });
 });
