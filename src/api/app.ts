@@ -98,6 +98,37 @@ function batchEvents(body: unknown): unknown[] {
   return events;
 }
 
+const ASYNC_YES = ['', '1', 'true', 'yes'];
+const ASYNC_NO = ['0', 'false', 'no'];
+
+/**
+ * Whether an invoke asks to be queued and answered 202 at once: `?async` (bare, `1`, `true` or
+ * `yes`; `0`, `false` or `no` keep it synchronous), or, without the query, Lambda's
+ * `X-Amz-Invocation-Type: Event` (`RequestResponse` is synchronous). Anything else is refused, so
+ * that a caller who meant async is never kept waiting by a typo.
+ * @example invokesAsync('yes', undefined) // true
+ * @example invokesAsync(undefined, 'Event') // true
+ */
+export function invokesAsync(query: string | undefined, invocationType: string | undefined): boolean {
+  if (query !== undefined) {
+    const v = query.trim().toLowerCase();
+    if (ASYNC_YES.includes(v)) return true;
+    if (ASYNC_NO.includes(v)) return false;
+    throw new HttpError(
+      400,
+      'invalid_query',
+      `async=${query.slice(0, 40)} is not understood: use async=1 (or true, yes) to queue the invocation, async=0 (or false, no) to wait for it`,
+    );
+  }
+  if (invocationType === undefined || invocationType === 'RequestResponse') return false;
+  if (invocationType === 'Event') return true;
+  throw new HttpError(
+    400,
+    'invalid_header',
+    `X-Amz-Invocation-Type: ${invocationType.slice(0, 40)} is not supported: use Event (queued) or RequestResponse (waits)`,
+  );
+}
+
 function parseEvent(text: string): unknown {
   if (text.trim() === '') return {};
   try {
@@ -194,9 +225,9 @@ export function createApp(d: ApiDeps): Hono {
     const name = c.req.param('name');
     const spec = d.functions[name];
     if (!spec) throw new HttpError(404, 'not_found', `no function named ${name}`);
+    const async = invokesAsync(c.req.query('async'), c.req.header('x-amz-invocation-type'));
     const text = await c.req.text();
     const event = parseEvent(text);
-    const async = ['1', 'true'].includes(c.req.query('async') ?? '');
     const key = c.req.header('idempotency-key');
     const [invocation] = (await accepted(
       d.enqueue.enqueue([

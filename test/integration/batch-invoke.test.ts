@@ -1,7 +1,8 @@
 /**
  * POST /functions/:name/invocations on the real platform: many async invocations in one request,
  * each run once as its own invocation; a batch posted again with the same Idempotency-Key queues
- * nothing twice; a body that is not a batch is refused whole, naming what to fix.
+ * nothing twice; a body that is not a batch is refused whole, naming what to fix. The single
+ * invoke route's ways of asking for async, and its refusals.
  */
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
@@ -93,6 +94,40 @@ describe('batch invocations', () => {
       expect(get.status).toBe(405);
       expect(get.headers.get('allow')).toBe('POST');
       expect(await queue.getJobCounts('completed', 'waiting')).toMatchObject({ completed: 51, waiting: 0 });
+
+      // The ways a caller asks to be answered at once: ?async=yes, a bare ?async, and Lambda's
+      // X-Amz-Invocation-Type: Event; a value the API does not know is refused and runs nothing.
+      const asks: Array<[string, Record<string, string>]> = [
+        ['?async=yes', {}],
+        ['?async', {}],
+        ['', { 'X-Amz-Invocation-Type': 'Event' }],
+      ];
+      const queued: string[] = [];
+      for (const [query, headers] of asks) {
+        const r = await fetch(`${p.url}/functions/${fn}/invoke${query}`, {
+          method: 'POST',
+          body: '{}',
+          headers,
+        });
+        expect(r.status, query || JSON.stringify(headers)).toBe(202);
+        queued.push(((await r.json()) as { id: string }).id);
+      }
+      await eventually(
+        'the three async invokes to finish',
+        async () => {
+          const all = await Promise.all(
+            queued.map(
+              async (id) => (await (await fetch(`${p.url}/invocations/${id}`)).json()) as Invocation,
+            ),
+          );
+          return all.every((r) => r.status === 'succeeded') ? all : undefined;
+        },
+        60_000,
+      );
+      const typo = await fetch(`${p.url}/functions/${fn}/invoke?async=maybe`, { method: 'POST', body: '{}' });
+      expect(typo.status).toBe(400);
+      expect(((await typo.json()) as { error: { message: string } }).error.message).toContain('async=1');
+      expect(await queue.getJobCounts('completed', 'waiting')).toMatchObject({ completed: 54, waiting: 0 });
     } finally {
       expect(await p.stop()).toBe(0);
       await queue.obliterate({ force: true });

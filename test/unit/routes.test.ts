@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AdminDeps } from '../../src/api/admin.js';
-import { createApp } from '../../src/api/app.js';
+import { createApp, invokesAsync } from '../../src/api/app.js';
 import { allowedMethods, covers, RESERVED_PATTERNS, reservedBy } from '../../src/http/routes.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { RecordStore } from '../../src/queue/records.js';
@@ -146,5 +146,45 @@ describe('a route asked with a method it does not take', () => {
   ];
   it.each(cases)('%s takes %j', (path, methods) => {
     expect(allowedMethods(routes, path)).toEqual(methods);
+  });
+});
+
+describe('an invoke asking to be queued', () => {
+  const cases: Array<[string | undefined, string | undefined, boolean]> = [
+    [undefined, undefined, false],
+    ['', undefined, true],
+    ['1', undefined, true],
+    ['true', undefined, true],
+    ['YES', undefined, true],
+    [' yes ', undefined, true],
+    ['0', undefined, false],
+    ['false', undefined, false],
+    ['no', 'Event', false],
+    [undefined, 'Event', true],
+    [undefined, 'RequestResponse', false],
+  ];
+  it.each(cases)('async=%j with X-Amz-Invocation-Type %j: %s', (query, type, expected) => {
+    expect(invokesAsync(query, type)).toBe(expected);
+  });
+
+  it('refuses what it does not understand, naming the values it takes', () => {
+    expect(() => invokesAsync('maybe', undefined)).toThrow(/async=maybe is not understood: use async=1/);
+    expect(() => invokesAsync(undefined, 'DryRun')).toThrow(/DryRun is not supported: use Event/);
+  });
+
+  it('is answered 202 through the route, and 400 for a typo', async () => {
+    const app = realApp();
+    const auth = { authorization: `Bearer ${'t'.repeat(20)}` };
+    const ask = (q: string, headers: Record<string, string> = {}) =>
+      app.request(`/functions/hook/invoke${q}`, {
+        method: 'POST',
+        body: '{}',
+        headers: { ...auth, ...headers },
+      });
+    expect((await ask('?async=yes')).status).toBe(202);
+    expect((await ask('', { 'X-Amz-Invocation-Type': 'Event' })).status).toBe(202);
+    const typo = await ask('?async=soon');
+    expect(typo.status).toBe(400);
+    expect(await typo.json()).toMatchObject({ error: { code: 'invalid_query' } });
   });
 });
