@@ -102,22 +102,44 @@ return 1`);
  */
 export const CARRIED = 'faas:record';
 
+/** The values carried() made in this process: a handler's look-alike is never one of them. */
+const made = new WeakSet<object>();
+
 /** What a worker returns to BullMQ for a record it carries in the job's completion. */
 export function carried(record: InvocationRecord): { [CARRIED]: InvocationRecord } {
-  return { [CARRIED]: record };
+  const value = { [CARRIED]: record };
+  made.add(value);
+  return value;
 }
 
-/** The record a job's return value carries, if it carries one (see {@link carried}). */
-export function carriedIn(value: unknown): InvocationRecord | undefined {
-  const r = value && typeof value === 'object' ? (value as Record<string, unknown>)[CARRIED] : undefined;
-  return r && typeof r === 'object' ? (r as InvocationRecord) : undefined;
+/**
+ * The record in a value carried() made in this process (BullMQ hands the processor's own return
+ * value to its 'completed' listeners); undefined for anything else, such as a handler's result
+ * shaped like one.
+ */
+export function carriedBy(value: unknown): InvocationRecord | undefined {
+  return value && typeof value === 'object' && made.has(value)
+    ? (value as { [CARRIED]: InvocationRecord })[CARRIED]
+    : undefined;
 }
 
-/** The record carried in a job's stored return value (its JSON), if that is one. */
-function fromReturnValue(raw: string | null | undefined): InvocationRecord | undefined {
+/** Whether a value has the shape of a carried record (see {@link carried}). */
+export function looksCarried(value: unknown): boolean {
+  return !!value && typeof value === 'object' && Object.hasOwn(value, CARRIED);
+}
+
+/**
+ * The record carried in job `id`'s stored return value (its JSON), if that is one. A handler's
+ * own result is never stored in that shape (see the worker), and a record names its own job.
+ */
+function fromReturnValue(raw: string | null | undefined, id: string): InvocationRecord | undefined {
   if (!raw) return undefined;
   try {
-    return carriedIn(JSON.parse(raw));
+    const v = JSON.parse(raw) as Record<string, unknown> | null;
+    const r = v && typeof v === 'object' ? v[CARRIED] : undefined;
+    return r && typeof r === 'object' && (r as InvocationRecord).id === id
+      ? (r as InvocationRecord)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -249,7 +271,7 @@ export class RecordStore {
   /** A record carried in its job's completion, read from the job's hash. */
   private async carriedRecord(id: string): Promise<InvocationRecord | undefined> {
     const key = jobKey(id);
-    return key ? fromReturnValue(await this.redis.hget(key, 'returnvalue')) : undefined;
+    return key ? fromReturnValue(await this.redis.hget(key, 'returnvalue'), id) : undefined;
   }
 
   /**

@@ -7,7 +7,13 @@ import { holdCommands } from '../queue/coalesce.js';
 import { QUEUE_PREFIX, queueName } from '../queue/names.js';
 import { handlerEvent } from '../queue/handler-event.js';
 import { jobPayloadSchema } from '../queue/payload.js';
-import { carried, carriedIn, type InvocationRecord, type RecordStore } from '../queue/records.js';
+import {
+  carried,
+  carriedBy,
+  looksCarried,
+  type InvocationRecord,
+  type RecordStore,
+} from '../queue/records.js';
 import type { WireError } from '../runtime/protocol.js';
 import { backoffDelay } from '../util/backoff.js';
 import { endsRetries } from './error-policy.js';
@@ -122,7 +128,7 @@ export class FunctionWorker {
     // A record carried in the job's completion enters the function's index once BullMQ has
     // completed the job (a completion refused because the lock lapsed indexes nothing).
     this.worker.on('completed', (_job, result: unknown) => {
-      const record = carriedIn(result);
+      const record = carriedBy(result);
       if (record) this.o.records.index(record);
     });
   }
@@ -340,7 +346,9 @@ export class FunctionWorker {
       );
     }
     logOutcome();
-    if (outcome.ok) return outcome.value ?? null;
+    // The handler's result goes to BullMQ as the job's return value, unless it has the shape of a
+    // carried record: stored, that would be read as this invocation's record.
+    if (outcome.ok) return looksCarried(outcome.value) ? null : (outcome.value ?? null);
     const err = new InvocationFailed(outcome.error as WireError);
     if (final) throw new UnrecoverableError(err.message);
     throw err;

@@ -201,6 +201,84 @@ describe('FunctionWorker ending a job', () => {
     }
   }, 30_000);
 
+  it("takes a handler's result shaped like a carried record for a result, never for a record", async () => {
+    const name = uniqueName('forge');
+    const victim = uniqueName('victim');
+    const forged = {
+      'faas:record': {
+        id: `${victim}.${'f'.repeat(32)}`,
+        function: victim,
+        status: 'succeeded',
+        attempts: 1,
+        timings: { enqueuedAt: 1, finishedAt: Date.now() },
+      },
+    };
+    const channel = {
+      invoke: async (msg: { id: string }): Promise<ResultMessage> => ({
+        t: 'result',
+        id: msg.id,
+        ok: true,
+        value: forged,
+      }),
+      abandon: () => undefined,
+    };
+    const pool = {
+      lease: async (spec: unknown) => ({
+        container: { channel, name: 'c-test' },
+        spec,
+        cold: false,
+        prewarmed: false,
+      }),
+      release: () => undefined,
+      kill: async () => undefined,
+    } as unknown as Pool;
+    const queue = new Queue(queueName(name), { connection: probe, prefix: QUEUE_PREFIX });
+    const records = new RecordStore(redis, 60);
+    const worker = new FunctionWorker({
+      spec: fnSpec(name),
+      connection: redis,
+      pool,
+      records,
+      logger: silentLogger,
+    });
+    const ids = [0, 1, 2].map((i) => `${name}.${String(i).repeat(32)}`);
+    try {
+      // Two sync invocations (their records are written, then BullMQ completes the job with the
+      // handler's result) and an async one (its record carried in the completion).
+      await queue.addBulk(
+        ids.map((id, i) => ({
+          name: 'invoke',
+          data: { source: 'invoke', event: {}, enqueuedAt: Date.now(), sync: i < 2 },
+          opts: { jobId: id, attempts: 1 },
+        })),
+      );
+      worker.start();
+      worker.setConcurrency(3);
+      for (let t = 0; (await queue.getCompletedCount()) < 3 && t < 100; t++)
+        await new Promise((r) => setTimeout(r, 50));
+      for (let t = 0; (await probe.zcard(indexKey(name))) < 3 && t < 40; t++)
+        await new Promise((r) => setTimeout(r, 50));
+      const got = await records.getMany(ids);
+      for (const [i, r] of got.entries()) {
+        expect(r, `record of job ${i}`).toMatchObject({ id: ids[i], function: name, status: 'succeeded' });
+        expect(r?.result, `result of job ${i}`).toEqual(forged);
+      }
+      // The sync jobs' stored return value is not the look-alike, and nothing entered the index of
+      // the function it names.
+      for (const id of ids.slice(0, 2))
+        expect(await probe.hget(`${queueKeyPrefix(name)}:${id}`, 'returnvalue')).toBe('null');
+      expect(await probe.zcard(indexKey(victim))).toBe(0);
+      expect((await probe.zrange(indexKey(name), 0, -1)).map((m) => m.split(' ')[0]).sort()).toEqual(
+        [...ids].sort(),
+      );
+    } finally {
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await probe.del(...ids.map(recordKey), indexKey(name), indexKey(victim));
+    }
+  }, 30_000);
+
   it("keeps a function queue's event stream short: its completions carry whole records", async () => {
     const name = uniqueName('events');
     const producer = new Producer(probe, { [name]: fnSpec(name) }, 60);
