@@ -158,7 +158,7 @@ export function createApp(d: ApiDeps): Hono {
     // A route that exists for other methods answers 405 and names them (every route is
     // registered by the time a request comes).
     const allow = allowedMethods(app.routes, c.req.path);
-    if (allow.length > 0)
+    if (allow.length > 0 && !allow.includes(c.req.method))
       throw new HttpError(405, 'method_not_allowed', `${c.req.path} accepts ${allow.join(', ')}`, {
         Allow: allow.join(', '),
       });

@@ -81,6 +81,8 @@ export function allowedMethods(
   routes: ReadonlyArray<{ method: string; path: string }>,
   path: string,
 ): string[] {
+  // The router matches a path as written: an empty segment (`//`, a trailing `/`) matches none.
+  if (path !== '/' && (path.endsWith('/') || path.includes('//'))) return [];
   const found = new Set<string>();
   for (const r of routes) {
     if (r.method === 'ALL' || !covers(r.path, path, true)) continue;

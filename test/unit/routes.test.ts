@@ -124,6 +124,8 @@ describe('a route asked with a method it does not take', () => {
       ['/nope', 'GET'],
       ['/functions/hook/invoke/more', 'POST'],
       ['/FUNCTIONS/hook/invoke', 'GET'],
+      ['/functions/hook/invoke/', 'POST'],
+      ['/healthz/', 'GET'],
     ] as const) {
       const res = await app.request(path, { method, headers: auth });
       expect(res.status, `${method} ${path}`).toBe(404);
@@ -143,6 +145,8 @@ describe('a route asked with a method it does not take', () => {
     ['/functions', []],
     ['/Functions/x', []],
     ['/functions/x/y', []],
+    ['/functions/x/invoke/', []],
+    ['/functions//x/invoke', []],
   ];
   it.each(cases)('%s takes %j', (path, methods) => {
     expect(allowedMethods(routes, path)).toEqual(methods);
