@@ -22,17 +22,10 @@ import { FunctionWorker } from '../../src/worker/worker.js';
 import { config, requireRedis, uniqueName } from '../helpers/services.js';
 import { fnSpec } from '../helpers/spec.js';
 
-/**
- * A pool whose one container answers every event with `{ echo: event }` at once; the first
- * `failures` events fail with a handler error instead.
- */
-function echoPool(failures = 0): Pool {
-  let calls = 0;
+/** A pool whose one container answers each invocation with what `answer` makes of it, at once. */
+function poolAnswering(answer: (msg: { id: string; event: unknown }) => ResultMessage): Pool {
   const channel = {
-    invoke: async (msg: { id: string; event: unknown }): Promise<ResultMessage> =>
-      ++calls <= failures
-        ? { t: 'result', id: msg.id, ok: false, error: { kind: 'handler', message: 'boom' } }
-        : { t: 'result', id: msg.id, ok: true, value: { echo: msg.event } },
+    invoke: async (msg: { id: string; event: unknown }) => answer(msg),
     abandon: () => undefined,
   };
   return {
@@ -45,6 +38,19 @@ function echoPool(failures = 0): Pool {
     release: () => undefined,
     kill: async () => undefined,
   } as unknown as Pool;
+}
+
+/**
+ * A pool whose one container answers every event with `{ echo: event }` at once; the first
+ * `failures` events fail with a handler error instead.
+ */
+function echoPool(failures = 0): Pool {
+  let calls = 0;
+  return poolAnswering((msg) =>
+    ++calls <= failures
+      ? { t: 'result', id: msg.id, ok: false, error: { kind: 'handler', message: 'boom' } }
+      : { t: 'result', id: msg.id, ok: true, value: { echo: msg.event } },
+  );
 }
 
 /** Each command sent on `redis`, with the socket writes made before it was sent. */
@@ -213,25 +219,7 @@ describe('FunctionWorker ending a job', () => {
         timings: { enqueuedAt: 1, finishedAt: Date.now() },
       },
     };
-    const channel = {
-      invoke: async (msg: { id: string }): Promise<ResultMessage> => ({
-        t: 'result',
-        id: msg.id,
-        ok: true,
-        value: forged,
-      }),
-      abandon: () => undefined,
-    };
-    const pool = {
-      lease: async (spec: unknown) => ({
-        container: { channel, name: 'c-test' },
-        spec,
-        cold: false,
-        prewarmed: false,
-      }),
-      release: () => undefined,
-      kill: async () => undefined,
-    } as unknown as Pool;
+    const pool = poolAnswering((msg) => ({ t: 'result', id: msg.id, ok: true, value: forged }));
     const queue = new Queue(queueName(name), { connection: probe, prefix: QUEUE_PREFIX });
     const records = new RecordStore(redis, 60);
     const worker = new FunctionWorker({
