@@ -56,7 +56,7 @@ done
 # the X11 and GL ones): numpy, pandas and the like load their extensions against these.
 for name in libgcc_s.so.1 libstdc++.so.6 libm.so.6 libdl.so.2 librt.so.1 libpthread.so.0 \
   libutil.so.1 libresolv.so.2 libnsl.so.1 libcrypt.so.1 libz.so.1 libexpat.so.1; do
-  lib=$(ldconfig -p | awk -v n="$name" '$1 == n && /x86-64|x86_64|AArch64/ { print $NF; exit }')
+  lib=$(ldconfig -p | awk -v n="$name" '$1 == n && /x86-64|x86_64|AArch64/ && !found { print $NF; found = 1 }')
   [ -n "$lib" ] && cp -L --parents "$lib" "$rootfs"
 done
 cp "$BOOTSTRAP" "$rootfs/opt/faas/bootstrap.py"
