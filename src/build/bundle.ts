@@ -51,6 +51,8 @@ interface Built {
   code: string;
   /** The names the bundled module exports (a CommonJS handler's are all under `default`). */
   exports: string[];
+  /** Absolute paths of the source files the bundle holds. */
+  inputs: string[];
 }
 
 /**
@@ -71,6 +73,15 @@ export class Bundler {
 
   /** The bundled code of a function. @throws BundleError naming the file and line to fix. */
   async code(spec: FunctionSpec): Promise<string> {
+    return (await this.built(spec)).code;
+  }
+
+  /** The source files (absolute paths) the function's bundle holds. @throws BundleError */
+  async inputs(spec: FunctionSpec): Promise<string[]> {
+    return (await this.built(spec)).inputs;
+  }
+
+  private async built(spec: FunctionSpec): Promise<Built> {
     const { mtimeMs } = await stat(spec.handlerFile);
     let hit = this.cache.get(spec.handlerFile);
     if (!hit || hit.mtimeMs !== mtimeMs) {
@@ -81,7 +92,7 @@ export class Bundler {
     }
     const built = await hit.built;
     checkExport(spec, built);
-    return built.code;
+    return built;
   }
 
   private async bundle(spec: FunctionSpec): Promise<Built> {
@@ -132,7 +143,8 @@ export class Bundler {
       ]);
     }
     const output = Object.values(out.metafile.outputs).find((o) => o.entryPoint !== undefined);
-    return { code, exports: output?.exports ?? [] };
+    const inputs = Object.keys(out.metafile.inputs).map((f) => resolve(this.root, f));
+    return { code, exports: output?.exports ?? [], inputs };
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FunctionSpec } from '../manifest/types.js';
 import { Autoscaler } from '../pool/autoscaler.js';
@@ -15,6 +15,8 @@ import { EngineWatch } from '../worker/engine-watch.js';
 import { FunctionWorker } from '../worker/worker.js';
 import type { Runtimes } from '../runtimes/index.js';
 import { dividePrewarm } from '../runtimes/prewarm.js';
+import { bundleEntry } from '../runtimes/node/entry.js';
+import { isTar } from '../runtimes/tar.js';
 import type { FunctionsChange } from './functions.js';
 import { serial, type RoleContext } from './roles.js';
 import { defaultHostCap, engineApi, s3ProxyOptions } from './services.js';
@@ -117,7 +119,14 @@ export async function startWorkers(
     cluster: ctx.cluster,
     stateDir: config.stateDir,
     logger: log,
-    code: async (spec) => (await ctx.code.get(spec.codeHash ?? '')).toString('utf8'),
+    // A Node.js function is stored as its bundle, or, when it ships files beside it, as a tar of
+    // its /var/task, unpacked once per version like a folder runtime's code.
+    code: async (spec) => {
+      const bytes = await ctx.code.get(spec.codeHash ?? '');
+      if (!isTar(bytes)) return bytes.toString('utf8');
+      return readFile(join(await unpacked(spec), bundleEntry(spec.handler)), 'utf8');
+    },
+    codeFiles: async (spec) => (isTar(await ctx.code.get(spec.codeHash ?? '')) ? unpacked(spec) : undefined),
     codeDir: (spec) => unpacked(spec),
     prewarm: config.FAAS_PREWARM,
     prewarmByRuntime: dividePrewarm(

@@ -1,9 +1,10 @@
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FunctionSpec, RuntimeName } from '../manifest/types.js';
 import type { Logger } from '../observability/logger.js';
 import { CONTAINER_TASK_DIR, type InitMessage, type WireError } from '../runtime/protocol.js';
 import { CODE_DELIVERY } from '../runtimes/delivery.js';
+import { bundleEntry } from '../runtimes/node/entry.js';
 import { Limiter } from '../util/limiter.js';
 import { linkTree } from '../util/link-tree.js';
 import type { StorageGateway } from '../storage/gateway.js';
@@ -69,6 +70,12 @@ export interface PoolOptions {
   logger: Logger;
   /** The bundled code of a function, for loading it into a container. */
   code: (spec: FunctionSpec) => Promise<string>;
+  /**
+   * For a Node.js function that ships files beside its bundle: the host folder laid out as its
+   * /var/task (the bundle at its entry among them), linked into the container's task folder
+   * instead of the bundle alone being written there. Undefined for a function that is its bundle.
+   */
+  codeFiles?: (spec: FunctionSpec) => Promise<string | undefined>;
   /**
    * The host folder of a function's built code and dependencies, for runtimes whose code is a
    * folder (python3.11): linked into the container's /var/task before `init`.
@@ -643,13 +650,19 @@ export class Pool {
     if (CODE_DELIVERY[spec.runtime] === 'inline') {
       const entry = bundleEntry(spec.handler);
       const root = this.taskDir(c);
-      const file = join(root, entry);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, await this.o.code(spec));
-      // Modes set, not asked of mkdir and writeFile: the host's umask would take the container
-      // user's (10001) read access away.
-      for (let dir = dirname(file); dir.startsWith(root); dir = dirname(dir)) await chmod(dir, 0o755);
-      await chmod(file, 0o444);
+      const files = await this.o.codeFiles?.(spec);
+      if (files) {
+        // Its modes were set as it was packed (readable by the container's user).
+        await linkTree(files, root);
+      } else {
+        const file = join(root, entry);
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, await this.o.code(spec));
+        // Modes set, not asked of mkdir and writeFile: the host's umask would take the container
+        // user's (10001) read access away.
+        for (let dir = dirname(file); dir.startsWith(root); dir = dirname(dir)) await chmod(dir, 0o755);
+        await chmod(file, 0o444);
+      }
       if (c.state === 'stopping' || c.state === 'dead') {
         // Stopped meanwhile: its task folder was removed, and this made it again.
         await rm(root, { recursive: true, force: true });
@@ -879,16 +892,4 @@ export class Pool {
     if (!this.closed) for (const fn of this.waiters.keys()) this.pump(fn);
     if (!c.fn && !this.closed) this.refillGeneric();
   }
-}
-
-/**
- * Where a Node.js bundle goes in /var/task: the handler's module path with `.mjs`
- * (`csv-summary/index.handler` → `csv-summary/index.mjs`), or `index.mjs` for a path that would
- * leave the folder (the manifest refuses those).
- */
-export function bundleEntry(handler: string): string {
-  const dot = handler.lastIndexOf('.');
-  const module = posix.normalize(dot > 0 ? handler.slice(0, dot) : handler);
-  if (module === '.' || module.startsWith('..') || posix.isAbsolute(module)) return 'index.mjs';
-  return `${module}.mjs`;
 }

@@ -53,3 +53,18 @@ export function unpackDir(bytes: Buffer, dir: string): Promise<void> {
     tar.stdin.end(bytes);
   });
 }
+
+/**
+ * Whether `bytes` begin with a tar header (POSIX or GNU magic at offset 257, and the header's
+ * checksum right): how a stored Node.js function that ships files is told from a bare bundle.
+ * @example isTar(await packDir(dir)) // true
+ */
+export function isTar(bytes: Buffer): boolean {
+  if (bytes.length < 512) return false;
+  const magic = bytes.subarray(257, 262).toString('latin1');
+  if (magic !== 'ustar') return false;
+  const stored = Number.parseInt(bytes.subarray(148, 156).toString('latin1').replace(/\0.*$/s, '').trim(), 8);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : (bytes[i] as number);
+  return stored === sum;
+}

@@ -41,6 +41,10 @@ functions:
     handler: cjs-paths/index.handler
     timeout: 5s
     retry: { attempts: 1 }
+  files-beside:
+    handler: files-beside/index.handler
+    timeout: 5s
+    retry: { attempts: 1 }
   legacy:
     handler: legacy/index.callback
     timeout: 5s
@@ -54,7 +58,7 @@ functions:
     timeout: 5s
     retry: { attempts: 1 }
 `,
-      ['lambda-env', 'legacy', 'cjs-paths'],
+      ['lambda-env', 'legacy', 'cjs-paths', 'files-beside'],
       { FAAS_API_TOKEN: TOKEN, FAAS_HOST: '127.0.0.1', S3_REGION: 'eu-central-1' },
     );
   }, 120_000);
@@ -129,6 +133,24 @@ functions:
       taskRoot: ['cjs-paths'],
       readsItself: true,
     });
+  });
+
+  it('ships the files beside the handler, read-only, without hidden ones or what the bundle holds', async () => {
+    const { status, body } = await invoke('files-beside', { config: 'config.json' });
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      greeting: 'HELLO FROM A FILE BESIDE THE HANDLER!',
+      config: { region: 'eu-west-1', retries: 3 },
+      page: '<!doctype html>\n<title>page</title>\n',
+      // lib/shout.js is in the bundle; .secret is hidden; index.js became index.mjs.
+      listing: ['data', 'greeting.txt', 'index.mjs', 'templates'],
+      hidden: false,
+      write: 'EROFS',
+    });
+    // A file the handler asks for that did not ship is the handler's own error.
+    const missing = await invoke('files-beside', { config: 'absent.json' });
+    expect(missing.status).toBe(502);
+    expect(JSON.stringify(missing.body)).toContain('absent.json');
   });
 
   it.each([
