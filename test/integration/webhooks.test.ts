@@ -338,6 +338,31 @@ functions:
     ).toBe(200);
   });
 
+  it('a timestamped delivery replayed is the same invocation and runs once; another second is another delivery', async () => {
+    const n = uniqueName('replay');
+    const body = JSON.stringify({ n });
+    const t = Math.floor(Date.now() / 1000);
+    const post = (signature: string) =>
+      fetch(`${p.url}/hooks/stamped?mode=effect`, {
+        method: 'POST',
+        headers: { 'x-faas-signature': signature, 'content-type': 'application/json' },
+        body,
+      });
+    const signature = signTimestamped([SECRET], body, t);
+    const first = await post(signature);
+    const replay = await post(signature);
+    expect([first.status, replay.status]).toEqual([200, 200]);
+    const id = first.headers.get('x-faas-invocation-id');
+    expect(id).toMatch(/^hook\.[0-9a-f]{32}$/);
+    expect(replay.headers.get('x-faas-invocation-id')).toBe(id);
+    expect(await first.json()).toEqual({ n });
+    expect(await replay.json()).toEqual({ n });
+    const again = await post(signTimestamped([SECRET], body, t - 1));
+    expect(again.status).toBe(200);
+    expect(again.headers.get('x-faas-invocation-id')).not.toBe(id);
+    expect(await listKeys(s3, bucket, `effects/${n}/`)).toHaveLength(2);
+  });
+
   it('202 with a valid GitHub signature; the delivery id deduplicates', async () => {
     const body = '{"ok":true}';
     const headers = { 'x-hub-signature-256': signGithub(SECRET, body), 'x-github-delivery': uniqueName('d') };

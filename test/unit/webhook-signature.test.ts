@@ -42,13 +42,27 @@ describe('GitHub signatures', () => {
 });
 
 describe('timestamped signatures', () => {
+  const hmac = (t: number, b: Buffer = body) =>
+    createHmac('sha256', SECRET).update(`${t}.`).update(b).digest('hex');
+
   it('accepts a fresh one, and one of several v1 values (a rotated secret)', () => {
     expect(check('timestamped', { 'x-faas-signature': signTimestamped([SECRET], body, NOW - 10) })).toEqual({
       ok: true,
+      replayKey: `${NOW - 10}.${hmac(NOW - 10)}`,
     });
     expect(
       check('timestamped', { 'x-faas-signature': signTimestamped(['old-secret', SECRET], body, NOW + 10) }),
-    ).toEqual({ ok: true });
+    ).toEqual({ ok: true, replayKey: `${NOW + 10}.${hmac(NOW + 10)}` });
+  });
+
+  it('names what was signed: the same for a replay, another for another second or body', () => {
+    const key = (t: number, b: Buffer = body) => {
+      const r = check('timestamped', { 'x-faas-signature': signTimestamped([SECRET], b, t) }, b);
+      return r.ok ? r.replayKey : r.reason;
+    };
+    expect(key(NOW)).toBe(key(NOW));
+    expect(key(NOW)).not.toBe(key(NOW - 1));
+    expect(key(NOW)).not.toBe(key(NOW, Buffer.from('{"action":"closed"}')));
   });
 
   it.each([

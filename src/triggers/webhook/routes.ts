@@ -123,6 +123,7 @@ function webhookRequest(c: Context, t: WebhookTrigger, body: Buffer): WebhookReq
 
 async function accept(c: Context, spec: FunctionSpec, t: WebhookTrigger, d: WebhookDeps): Promise<Response> {
   const body = Buffer.from(await c.req.arrayBuffer());
+  let replayKey: string | undefined;
   if (t.secret) {
     const secret = d.secret(t.secret);
     if (!secret)
@@ -136,6 +137,7 @@ async function accept(c: Context, spec: FunctionSpec, t: WebhookTrigger, d: Webh
       nowS: d.nowS?.() ?? Date.now() / 1000,
     });
     if (!check.ok) throw new HttpError(401, 'bad_signature', check.reason);
+    replayKey = check.replayKey;
   }
   if (isJson(c.req.header('content-type')) && body.length > 0) {
     try {
@@ -148,12 +150,19 @@ async function accept(c: Context, spec: FunctionSpec, t: WebhookTrigger, d: Webh
   const event = t.payload === '1.0' ? apiGatewayV1Event(request) : apiGatewayV2Event(request);
   const delivery =
     c.req.header('idempotency-key') ?? (t.idempotencyHeader ? c.req.header(t.idempotencyHeader) : undefined);
+  // Without a delivery id, a timestamped signature seen again (the same body signed at the same
+  // second) is a replay of that delivery: it gets that invocation, and runs nothing again.
+  const dedupKey = delivery
+    ? `webhook:${t.path}:${delivery}`
+    : replayKey
+      ? `webhook-signed:${t.path}:${replayKey}`
+      : undefined;
   const [id] = (await accepted(
     d.enqueue.enqueue([
       {
         functionName: spec.name,
         payload: { source: 'webhook', event, enqueuedAt: Date.now(), sync: t.mode === 'sync' },
-        dedupKey: delivery ? `webhook:${t.path}:${delivery}` : undefined,
+        dedupKey,
       },
     ]),
   )) as [string];
@@ -162,7 +171,7 @@ async function accept(c: Context, spec: FunctionSpec, t: WebhookTrigger, d: Webh
     return c.json({ id }, 202);
   }
   return httpResult(
-    await d.wait(spec.name, id, spec.timeoutMs + 2000, delivery === undefined),
+    await d.wait(spec.name, id, spec.timeoutMs + 2000, dedupKey === undefined),
     id,
     spec.timeoutMs,
     t.payload,

@@ -10,7 +10,11 @@ export const TIMESTAMPED_HEADER = 'x-faas-signature';
 /** How far a timestamped signature may be from now, either way. */
 export const DEFAULT_TOLERANCE_S = 300;
 
-export type SignatureCheck = { ok: true } | { ok: false; reason: string };
+/**
+ * A signature's verdict. A timestamped one that holds also names what was signed (`replayKey`):
+ * the same key again within the tolerance window is the same delivery replayed, not a new one.
+ */
+export type SignatureCheck = { ok: true; replayKey?: string } | { ok: false; reason: string };
 
 function hmacHex(secret: string, data: Buffer): Buffer {
   return createHmac('sha256', secret).update(data).digest();
@@ -59,7 +63,9 @@ export function verifySignature(o: {
     // Check every candidate (no early exit), so timing does not tell which one matched.
     let match = false;
     for (const s of sigs) match = equalHex(expected, s) || match;
-    return match ? { ok: true } : { ok: false, reason: 'signature does not match' };
+    return match
+      ? { ok: true, replayKey: `${text}.${expected.toString('hex')}` }
+      : { ok: false, reason: 'signature does not match' };
   }
   const expected =
     o.kind === 'github'
