@@ -2,7 +2,14 @@
  * Uploads found by listing: the polling mode (no notifications at all), and the catch-up running
  * beside MinIO's notifications, where every upload is seen twice and must still run once.
  */
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { dropBucket, listKeys } from '../helpers/s3.js';
 import { bucketEventsEnv, eventually, startPlatformProcess } from '../helpers/platform.js';
@@ -53,6 +60,64 @@ describe.each([
       // Two more catch-up rounds see the same objects again: still one run each.
       await new Promise((r) => setTimeout(r, 1500));
       expect(await listKeys(s3, output, 'runs/')).toHaveLength(uploads.length);
+    } finally {
+      expect(await p.stop()).toBe(0);
+      await dropBucket(s3, input);
+      await dropBucket(s3, output);
+      s3.destroy();
+    }
+  }, 120_000);
+});
+
+describe('poll mode: the event names a listing gives', () => {
+  it('a multipart upload arrives as CompleteMultipartUpload, a put as Put', async () => {
+    (await requireRedis()).disconnect();
+    await requireDocker();
+    const s3 = await requireMinio();
+    const input = uniqueName('catchin');
+    const output = uniqueName('catchout');
+    for (const Bucket of [input, output]) await s3.send(new CreateBucketCommand({ Bucket }));
+    const p = await startPlatformProcess(manifest(input, output), ['copy-key'], {
+      FAAS_BUCKET_EVENTS: 'poll',
+      FAAS_CATCHUP_INTERVAL: '500ms',
+    });
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: input, Key: 'in/put.txt', Body: 'put' }));
+      const Key = 'in/multi part.bin';
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: input, Key }));
+      const parts = [Buffer.alloc(5 * 1024 * 1024, 1), Buffer.from('tail')];
+      const done = [];
+      for (const [i, Body] of parts.entries()) {
+        const { ETag } = await s3.send(
+          new UploadPartCommand({ Bucket: input, Key, UploadId, PartNumber: i + 1, Body }),
+        );
+        done.push({ ETag, PartNumber: i + 1 });
+      }
+      await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: input,
+          Key,
+          UploadId,
+          MultipartUpload: { Parts: done },
+        }),
+      );
+      await eventually('both outputs', async () =>
+        (await listKeys(s3, output, 'out/')).length >= 2 ? true : undefined,
+      );
+      const eventOf = async (key: string) => {
+        const res = await s3.send(new GetObjectCommand({ Bucket: output, Key: `out/${key}` }));
+        return JSON.parse(
+          await (res.Body as { transformToString(): Promise<string> }).transformToString(),
+        ) as {
+          eventName: string;
+          size: number;
+        };
+      };
+      expect(await eventOf('in/put.txt')).toMatchObject({ eventName: 'ObjectCreated:Put', size: 3 });
+      expect(await eventOf(Key)).toMatchObject({
+        eventName: 'ObjectCreated:CompleteMultipartUpload',
+        size: 5 * 1024 * 1024 + 4,
+      });
     } finally {
       expect(await p.stop()).toBe(0);
       await dropBucket(s3, input);

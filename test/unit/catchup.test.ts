@@ -46,6 +46,16 @@ describe('catch-up records', () => {
   });
 
   it.each([
+    ['"5d41402abc4b2a76b9719d911017c592"', 'ObjectCreated:Put'],
+    ['"5d41402abc4b2a76b9719d911017c592-3"', 'ObjectCreated:CompleteMultipartUpload'],
+    ['5D41402ABC4B2A76B9719D911017C592-12', 'ObjectCreated:CompleteMultipartUpload'],
+    ['"5d41402abc4b2a76b9719d911017c592-"', 'ObjectCreated:Put'],
+    [undefined, 'ObjectCreated:Put'],
+  ])('names an object with ETag %s %s, as its notification would', (etag, eventName) => {
+    expect(recordFromListing('uploads', { ...listed, etag }).eventName).toBe(eventName);
+  });
+
+  it.each([
     ['another modification time', { lastModified: '2026-11-27T14:36:49.025Z' }],
     ['another eTag', { etag: '"00000000000000000000000000000000"' }],
     ['another key', { key: 'x y 2.txt' }],

@@ -15,7 +15,15 @@ const LIST_LIMIT = 100_000;
 
 const checkpointKey = (bucket: string) => `faas:checkpoint:${bucket}`;
 
-/** The event record a notification would have carried for a listed object (pure). */
+/** An S3 ETag of a multipart upload: the parts' digest, a dash, the number of parts. */
+const MULTIPART_ETAG = /^"?[0-9a-f]{32}-\d+"?$/i;
+
+/**
+ * The event record a notification would have carried for a listed object (pure). A listing does
+ * not say how an object was written: one whose ETag is a multipart upload's was completed as one
+ * (`ObjectCreated:CompleteMultipartUpload`); any other is named `ObjectCreated:Put`, a server-side
+ * copy included (its notification would have said `:Copy`).
+ */
 export function recordFromListing(bucket: string, o: ObjectInfo): S3Record {
   const modified = o.lastModified ? Date.parse(o.lastModified) : Date.now();
   return {
@@ -23,7 +31,9 @@ export function recordFromListing(bucket: string, o: ObjectInfo): S3Record {
     eventSource: 'faas:catch-up',
     awsRegion: '',
     eventTime: new Date(modified).toISOString(),
-    eventName: 'ObjectCreated:Put',
+    eventName: MULTIPART_ETAG.test(o.etag ?? '')
+      ? 'ObjectCreated:CompleteMultipartUpload'
+      : 'ObjectCreated:Put',
     s3: {
       s3SchemaVersion: '1.0',
       bucket: { name: bucket },
