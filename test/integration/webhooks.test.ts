@@ -342,15 +342,20 @@ functions:
     const n = uniqueName('replay');
     const body = JSON.stringify({ n });
     const t = Math.floor(Date.now() / 1000);
-    const post = (signature: string) =>
+    const post = (signature: string, key?: string) =>
       fetch(`${p.url}/hooks/stamped?mode=effect`, {
         method: 'POST',
-        headers: { 'x-faas-signature': signature, 'content-type': 'application/json' },
+        headers: {
+          'x-faas-signature': signature,
+          'content-type': 'application/json',
+          ...(key && { 'idempotency-key': key }),
+        },
         body,
       });
     const signature = signTimestamped([SECRET], body, t);
     const first = await post(signature);
-    const replay = await post(signature);
+    // A replay may carry a delivery id of its own: the signature does not cover it.
+    const replay = await post(signature, uniqueName('another-delivery'));
     expect([first.status, replay.status]).toEqual([200, 200]);
     const id = first.headers.get('x-faas-invocation-id');
     expect(id).toMatch(/^hook\.[0-9a-f]{32}$/);

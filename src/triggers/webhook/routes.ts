@@ -150,12 +150,13 @@ async function accept(c: Context, spec: FunctionSpec, t: WebhookTrigger, d: Webh
   const event = t.payload === '1.0' ? apiGatewayV1Event(request) : apiGatewayV2Event(request);
   const delivery =
     c.req.header('idempotency-key') ?? (t.idempotencyHeader ? c.req.header(t.idempotencyHeader) : undefined);
-  // Without a delivery id, a timestamped signature seen again (the same body signed at the same
-  // second) is a replay of that delivery: it gets that invocation, and runs nothing again.
-  const dedupKey = delivery
-    ? `webhook:${t.path}:${delivery}`
-    : replayKey
-      ? `webhook-signed:${t.path}:${replayKey}`
+  // A timestamped signature seen again (the same body signed at the same second) is a replay of
+  // that delivery, whatever delivery id it now carries (the signature does not cover one): it gets
+  // that invocation and runs nothing again. Otherwise a delivery id, when sent, names it.
+  const dedupKey = replayKey
+    ? `webhook-signed:${t.path}:${replayKey}`
+    : delivery
+      ? `webhook:${t.path}:${delivery}`
       : undefined;
   const [id] = (await accepted(
     d.enqueue.enqueue([
