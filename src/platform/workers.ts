@@ -99,6 +99,18 @@ export async function startWorkers(
     }
     return dir;
   };
+  /** Per code hash: whether a Node.js function's stored code is a tar (it ships files). */
+  const tars = new Map<string, Promise<boolean>>();
+  const shipsFiles = (spec: FunctionSpec): Promise<boolean> => {
+    const hash = spec.codeHash ?? '';
+    let known = tars.get(hash);
+    if (!known) {
+      known = ctx.code.get(hash).then(isTar);
+      tars.set(hash, known);
+      known.catch(() => tars.delete(hash));
+    }
+    return known;
+  };
   const specs = functions.all();
   const p = new Pool({
     driver,
@@ -122,11 +134,11 @@ export async function startWorkers(
     // A Node.js function is stored as its bundle, or, when it ships files beside it, as a tar of
     // its /var/task, unpacked once per version like a folder runtime's code.
     code: async (spec) => {
-      const bytes = await ctx.code.get(spec.codeHash ?? '');
-      if (!isTar(bytes)) return bytes.toString('utf8');
-      return readFile(join(await unpacked(spec), bundleEntry(spec.handler)), 'utf8');
+      if (await shipsFiles(spec))
+        return readFile(join(await unpacked(spec), bundleEntry(spec.handler)), 'utf8');
+      return (await ctx.code.get(spec.codeHash ?? '')).toString('utf8');
     },
-    codeFiles: async (spec) => (isTar(await ctx.code.get(spec.codeHash ?? '')) ? unpacked(spec) : undefined),
+    codeFiles: async (spec) => ((await shipsFiles(spec)) ? unpacked(spec) : undefined),
     codeDir: (spec) => unpacked(spec),
     prewarm: config.FAAS_PREWARM,
     prewarmByRuntime: dividePrewarm(

@@ -652,8 +652,9 @@ export class Pool {
       const root = this.taskDir(c);
       const files = await this.o.codeFiles?.(spec);
       if (files) {
-        // Its modes were set as it was packed (readable by the container's user).
+        // Files readable by all as unpacked; folders, the task folder too, opened to all here.
         await linkTree(files, root);
+        await chmod(root, 0o755);
       } else {
         const file = join(root, entry);
         await mkdir(dirname(file), { recursive: true });
@@ -672,6 +673,7 @@ export class Pool {
     }
     if (!this.o.codeDir) throw new Error(`this pool has no code folders for runtime ${spec.runtime}`);
     await linkTree(await this.o.codeDir(spec), this.taskDir(c));
+    await chmod(this.taskDir(c), 0o755);
     return { code: '', taskDir: CONTAINER_TASK_DIR };
   }
 

@@ -2,7 +2,8 @@
  * The files a Node.js function ships beside its bundle: which ones, how they are stored (a bare
  * bundle when there are none, a tar laid out as /var/task when there are), and the limits.
  */
-import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,7 +16,8 @@ import {
   NODE_BUNDLE_FILE,
   nodeRuntime,
 } from '../../src/runtimes/node/index.js';
-import { isTar, packDir } from '../../src/runtimes/tar.js';
+import { isTar, packDir, unpackDir } from '../../src/runtimes/tar.js';
+import { linkTree } from '../../src/util/link-tree.js';
 
 let root: string;
 
@@ -63,6 +65,15 @@ describe('filesBeside', () => {
   it("ships nothing beside a handler at the top level: that folder is the project's", async () => {
     for (const f of ['index.js', 'manifest.yaml', 'template.txt', 'fn/other.txt']) await put(f);
     expect(await filesBeside(spec('index.handler', 'index.js'), [join(root, 'index.js')])).toEqual([]);
+  });
+
+  it('refuses a folder where the bundle goes, naming it', async () => {
+    await put('fn/index.js');
+    await put('fn/index.mjs/a.txt');
+    const err = await filesBeside(spec('fn/index.handler', 'fn/index.js')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BundleError);
+    expect((err as Error).message).toContain(`${join(root, 'fn', 'index.mjs')}`);
+    expect((err as Error).message).toContain('rename this folder');
   });
 
   it('names the handler file itself when nothing says it is bundled', async () => {
@@ -137,5 +148,58 @@ describe('nodeRuntime pack and unpack', () => {
     expect((err as Error).message).toContain(`${join(root, 'fn')} (${MAX_FILES_BESIDE + 1} files`);
     expect((err as Error).message).toContain(`at most ${MAX_FILES_BESIDE} files`);
     await expect(node.pack(s)).rejects.toBeInstanceOf(BundleError);
+  });
+});
+
+describe('modes, whatever the umask and the sources', () => {
+  let umask: number;
+  beforeEach(() => {
+    umask = process.umask(0o077);
+  });
+  afterEach(() => {
+    process.umask(umask);
+  });
+
+  it('packs and unpacks readable by all, writable by the owner, without setuid, the same bytes', async () => {
+    const handler = 'exports.handler = async () => 1;\n';
+    await put('fn/index.js', handler);
+    await put('fn/tool.sh', '#!/bin/sh\n');
+    await put('fn/data/a.txt', 'a');
+    await chmod(join(root, 'fn/tool.sh'), 0o4755);
+    await chmod(join(root, 'fn/data/a.txt'), 0o600);
+    const node = nodeRuntime(new Bundler(root));
+    const s = spec('fn/index.handler', 'fn/index.js');
+    const bytes = await node.pack(s);
+    await chmod(join(root, 'fn/data/a.txt'), 0o664);
+    expect((await node.pack(s)).equals(bytes)).toBe(true);
+    const out = join(root, 'out');
+    await mkdir(out);
+    await node.unpack(bytes, out);
+    const mode = async (f: string) => (await stat(join(out, f))).mode & 0o7777;
+    expect(await mode('fn')).toBe(0o755);
+    expect(await mode('fn/data')).toBe(0o755);
+    expect(await mode('fn/data/a.txt')).toBe(0o644);
+    expect(await mode('fn/index.mjs')).toBe(0o644);
+    expect(await mode('fn/tool.sh')).toBe(0o755);
+  });
+
+  it('links a tree into folders open to all', async () => {
+    await put('src/a/b/c.txt', 'c');
+    await mkdir(join(root, 'dest'));
+    await linkTree(join(root, 'src'), join(root, 'dest'));
+    for (const d of ['dest/a', 'dest/a/b']) expect((await stat(join(root, d))).mode & 0o777, d).toBe(0o755);
+    expect(await readFile(join(root, 'dest/a/b/c.txt'), 'utf8')).toBe('c');
+  });
+});
+
+describe('unpackDir', () => {
+  it('refuses an archive that holds anything but files, folders and links, writing nothing', async () => {
+    await put('odd/a.txt', 'a');
+    execFileSync('mkfifo', [join(root, 'odd', 'pipe')]);
+    const bytes = await packDir(join(root, 'odd'));
+    const out = join(root, 'out');
+    await mkdir(out);
+    await expect(unpackDir(bytes, out)).rejects.toThrow(/something other than files and folders: p/);
+    await expect(stat(join(out, 'a.txt'))).rejects.toThrow(/ENOENT/);
   });
 });

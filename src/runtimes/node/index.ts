@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { BundleError, type Bundler } from '../../build/bundle.js';
 import type { FunctionSpec } from '../../manifest/types.js';
-import { isTar, packDir, unpackDir } from '../tar.js';
+import { isTar, normalizeModes, packDir, unpackDir } from '../tar.js';
 import { bundleEntry } from './entry.js';
 import type { FunctionRuntime } from '../types.js';
 
@@ -32,7 +31,7 @@ const SKIP_DIRS = new Set(['node_modules']);
  * @example await filesBeside({ handler: 'report/index.handler', handlerFile: '/m/report/index.js' }, ['/m/report/index.js']) // ['logo.png', 'templates/a.html']
  */
 export async function filesBeside(
-  spec: Pick<FunctionSpec, 'handler' | 'handlerFile'>,
+  spec: Pick<FunctionSpec, 'name' | 'handler' | 'handlerFile'>,
   bundled: readonly string[] = [],
 ): Promise<string[]> {
   const held = new Set(bundled);
@@ -47,6 +46,13 @@ export async function filesBeside(
       if (e.name.startsWith('.')) continue;
       const rel = sub ? `${sub}/${e.name}` : e.name;
       if (e.isDirectory()) {
+        if (rel === taken)
+          throw new BundleError(spec.name, [
+            {
+              file: join(dirname(spec.handlerFile), rel),
+              message: `the bundled handler is written at ${rel} beside the handler: rename this folder`,
+            },
+          ]);
         if (!SKIP_DIRS.has(e.name)) await walk(rel);
       } else if (e.isFile() && rel !== taken && !held.has(join(dirname(spec.handlerFile), rel)))
         out.push(rel);
@@ -70,18 +76,6 @@ async function checkFilesBeside(spec: FunctionSpec, files: string[]): Promise<vo
   ]);
 }
 
-function chmodTree(dir: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('chmod', ['-R', 'u+w,go-w,a+rX', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`chmod failed: ${stderr.trim()}`)),
-    );
-  });
-}
-
 /**
  * The stored form of a function that ships files: a tar laid out as its /var/task, the bundle at
  * its entry among the files beside it (each at the same place relative to the bundle as to the
@@ -101,8 +95,9 @@ async function packWithFiles(spec: FunctionSpec, code: string, files: string[]):
     }
     await mkdir(dirname(join(dir, entry)), { recursive: true });
     await writeFile(join(dir, entry), code);
-    // Readable by the container's user whatever the host's umask; the same bytes from the same files.
-    await chmodTree(dir);
+    // Readable by the container's user whatever the host's umask, no special bits; the same
+    // bytes from the same files, whatever their modes beyond executable or not.
+    await normalizeModes(dir);
     return await packDir(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
