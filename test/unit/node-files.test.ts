@@ -72,8 +72,12 @@ describe('filesBeside', () => {
     await put('fn/index.mjs/a.txt');
     const err = await filesBeside(spec('fn/index.handler', 'fn/index.js')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BundleError);
-    expect((err as Error).message).toContain(`${join(root, 'fn', 'index.mjs')}`);
-    expect((err as Error).message).toContain('rename this folder');
+    expect((err as BundleError).problems).toEqual([
+      {
+        file: join(root, 'fn', 'index.mjs'),
+        message: 'the bundled handler is written at index.mjs beside the handler: rename this folder',
+      },
+    ]);
   });
 
   it('names the handler file itself when nothing says it is bundled', async () => {
