@@ -113,6 +113,8 @@ const phases = {
       });
       if (only.includes('main')) {
         ctx.paired.baseline = b;
+        // The throughput floor, for the main phase's throughput reps only (see README.md).
+        ctx.paired.bare = await startBaseline({ queue: `${run}-bare`, prefix: 'bench', server: 'bare' });
         kept = true;
         return;
       }
@@ -158,6 +160,7 @@ const phases = {
       await mainPhase(ctx);
     } finally {
       await ctx.paired.baseline?.stop();
+      await ctx.paired.bare?.stop();
       await ctx.paired.raw?.close();
     }
   },
@@ -194,7 +197,8 @@ async function cleanup() {
   ];
   let keys = 0;
   for (const fn of queues) keys += await dropQueue(redis, 'faas', `fn.${fn}`);
-  for (const q of [`${run}-baseline`, `${run}-raw`]) keys += await dropQueue(redis, 'bench', q);
+  for (const q of [`${run}-baseline`, `${run}-bare`, `${run}-raw`])
+    keys += await dropQueue(redis, 'bench', q);
   // The many-functions queues, by pattern: a thousand obliterations would take longer than the run.
   keys += await unlinkMatching(redis, `faas:fn.${run}-m*`);
   keys += await unlinkMatching(redis, `faas:inv:${run}-*`);

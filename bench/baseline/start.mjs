@@ -1,17 +1,23 @@
-/** Starts the baseline server (baseline/server.mjs) as a child process, and stops it by pid. */
+/**
+ * Starts a reference server as a child process, and stops it by pid: the baseline server
+ * (baseline/server.mjs) or the bare throughput floor (baseline/bare.mjs).
+ */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { track } from '../lib/children.mjs';
 import { within } from '../lib/clock.mjs';
 
-const SERVER = fileURLToPath(new URL('./server.mjs', import.meta.url));
+const SERVERS = {
+  hono: fileURLToPath(new URL('./server.mjs', import.meta.url)),
+  bare: fileURLToPath(new URL('./bare.mjs', import.meta.url)),
+};
 
 /**
- * @param {{ queue: string, prefix: string }} o
+ * @param {{ queue: string, prefix: string, server?: 'hono' | 'bare' }} o
  * @returns {Promise<{ url: string, pid: number, stop: () => Promise<void> }>}
  */
 export async function startBaseline(o) {
-  const child = spawn(process.execPath, [SERVER], {
+  const child = spawn(process.execPath, [SERVERS[o.server ?? 'hono']], {
     env: { ...process.env, BENCH_QUEUE: o.queue, BENCH_PREFIX: o.prefix },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -34,7 +40,7 @@ export async function startBaseline(o) {
   });
   if (port === undefined) {
     await stop();
-    throw new Error(`the baseline server did not start:\n${out}`);
+    throw new Error(`the ${o.server ?? 'hono'} reference server did not start:\n${out}`);
   }
   return { url: `http://127.0.0.1:${port}`, pid: /** @type {number} */ (child.pid), stop };
 }

@@ -30,7 +30,10 @@ import { interleavedLatency, warmLatency } from '../scenarios/warm.mjs';
  * The references the main phase alternates with, rep by rep, when the run has them (the baseline
  * and raw phases leave them up for it): the baseline server for warm invokes, raw BullMQ for
  * throughput.
+ * The bare server (baseline/bare.mjs) is the floor of the throughput reps: node:http, one job per
+ * request, no framework, container or record.
  * @typedef {{ baseline?: { url: string, stop: () => Promise<void> },
+ *   bare?: { url: string, stop: () => Promise<void> },
  *   raw?: { run: (total: number) => Promise<number>, close: () => Promise<void> } }} Paired
  */
 
@@ -153,11 +156,22 @@ export async function mainPhase(ctx) {
       o: { redis: ctx.redis, queueKey: `bench:${ctx.run}-baseline`, concurrency: t.concurrency },
     };
     if (baseTp) await platformThroughput(baseTp, 'noop', { ...baseTp.o, total: t.warmup });
+    const bare = ctx.paired.bare;
+    const bareTp = { redis: ctx.redis, queueKey: `bench:${ctx.run}-bare`, concurrency: t.concurrency };
+    if (bare)
+      for (const route of ['noop', 'coalesced'])
+        await platformThroughput(bare, route, { ...bareTp, total: t.warmup });
     for (let i = 0; i < sizes.reps; i++) {
       if (raw) figures.add('throughput', 'raw_bullmq_jobs_per_s', await raw.run(t.raw));
       if (baseTp) {
         const b = await platformThroughput(baseTp, 'noop', { ...baseTp.o, total: t.total });
         figures.add('throughput', 'baseline_invocations_per_s', b.perSecond);
+      }
+      if (bare) {
+        const one = await platformThroughput(bare, 'noop', { ...bareTp, total: t.total });
+        figures.add('throughput', 'bare_invocations_per_s', one.perSecond);
+        const turn = await platformThroughput(bare, 'coalesced', { ...bareTp, total: t.total });
+        figures.add('throughput', 'bare_coalesced_invocations_per_s', turn.perSecond);
       }
       const r = await platformThroughput(p, n.tp, { ...tp, total: t.total });
       figures.add('throughput', 'invocations_per_s', r.perSecond);
