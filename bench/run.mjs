@@ -112,9 +112,10 @@ const phases = {
         platform: false,
       });
       if (only.includes('main')) {
-        ctx.paired.baseline = b;
-        // The throughput floor, for the main phase's throughput reps only (see README.md).
+        // The throughput floor, for the main phase's throughput reps only (see README.md). Started
+        // first: if it fails, the baseline server is stopped here and not left for the main phase.
         ctx.paired.bare = await startBaseline({ queue: `${run}-bare`, prefix: 'bench', server: 'bare' });
+        ctx.paired.baseline = b;
         kept = true;
         return;
       }
