@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { coalesceWrites } from '../util/coalesce.js';
+import { coalesceWrites } from '../runtime/coalesce.js';
 import { LineTooLongError, readFirstLine, readLines } from '../runtime/lines.js';
 import {
   LOGS_TRUNCATED,

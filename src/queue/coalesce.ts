@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Cluster, Redis } from 'ioredis';
-import { coalesceWrites, holdTurn } from '../util/coalesce.js';
+import { coalesceWrites, holdTurn } from '../runtime/coalesce.js';
 
 /** Connections (and clusters) whose every socket coalesces its writes. */
 const watched = new WeakSet<Redis | Cluster>();

@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { coalesceWrites } from './coalesce.js';
 import { captureConsole, captureStreams, current, makeLogger, type HandlerContext } from './context.js';
 import { lambdaContext } from './lambda-context.js';
 import { lambdaEnvironment, logStreamName } from './lambda-env.js';
@@ -44,6 +45,9 @@ const socketPath = process.env.FAAS_SOCKET ?? join(CONTAINER_SOCKET_DIR, SOCKET_
 const codeDir = process.env.FAAS_CODE_DIR ?? CONTAINER_CODE_DIR;
 const control = connect(socketPath);
 control.setNoDelay(true);
+// The results (and logs) of the invocations that end in one turn go to the host in one write:
+// each write wakes the host, and a busy container ends several invocations a turn.
+coalesceWrites(control);
 startS3Endpoint(socketPath);
 
 function send(msg: RuntimeMessage): void {

@@ -7,7 +7,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { coalesceWrites, holdTurn } from '../../src/util/coalesce.js';
+import { coalesceWrites, holdTurn } from '../../src/runtime/coalesce.js';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
