@@ -114,7 +114,13 @@ const phases = {
       if (only.includes('main')) {
         // The throughput floor, for the main phase's throughput reps only (see README.md). Started
         // first: if it fails, the baseline server is stopped here and not left for the main phase.
-        ctx.paired.bare = await startBaseline({ queue: `${run}-bare`, prefix: 'bench', server: 'bare' });
+        ctx.paired.bare = await startBaseline({
+          queue: `${run}-bare`,
+          prefix: 'bench',
+          server: 'bare',
+          image: await runtimeImage(),
+          label: `faas.bench=${run}`,
+        });
         ctx.paired.baseline = b;
         kept = true;
         return;

@@ -13,12 +13,18 @@ const SERVERS = {
 };
 
 /**
- * @param {{ queue: string, prefix: string, server?: 'hono' | 'bare' }} o
+ * @param {{ queue: string, prefix: string, server?: 'hono' | 'bare', image?: string, label?: string }} o
+ *   `image` (the runtime image) and `label` give the bare server its container floor route
  * @returns {Promise<{ url: string, pid: number, stop: () => Promise<void> }>}
  */
 export async function startBaseline(o) {
   const child = spawn(process.execPath, [SERVERS[o.server ?? 'hono']], {
-    env: { ...process.env, BENCH_QUEUE: o.queue, BENCH_PREFIX: o.prefix },
+    env: {
+      ...process.env,
+      BENCH_QUEUE: o.queue,
+      BENCH_PREFIX: o.prefix,
+      ...(o.image && { BENCH_IMAGE: o.image, BENCH_LABEL: o.label ?? 'faas.bench=bare' }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -33,7 +39,7 @@ export async function startBaseline(o) {
     });
     void exited.then(() => resolve(undefined));
   });
-  const port = await within(listening, 30_000, undefined);
+  const port = await within(listening, 60_000, undefined);
   const stop = track(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     if ((await within(exited, 10_000, 'late')) === 'late') child.kill('SIGKILL');

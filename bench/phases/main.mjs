@@ -165,7 +165,7 @@ export async function mainPhase(ctx) {
     const bare = ctx.paired.bare;
     const bareTp = { redis: ctx.redis, queueKey: `bench:${ctx.run}-bare`, concurrency: t.concurrency };
     if (bare)
-      for (const route of ['noop', 'coalesced'])
+      for (const route of ['noop', 'coalesced', 'container'])
         await platformThroughput(bare, route, { ...bareTp, total: t.warmup });
     for (let i = 0; i < sizes.reps; i++) {
       if (raw) figures.add('throughput', 'raw_bullmq_jobs_per_s', await raw.run(t.raw));
@@ -178,6 +178,8 @@ export async function mainPhase(ctx) {
         figures.add('throughput', 'bare_invocations_per_s', one.perSecond);
         const turn = await platformThroughput(bare, 'coalesced', { ...bareTp, total: t.total });
         figures.add('throughput', 'bare_coalesced_invocations_per_s', turn.perSecond);
+        const ct = await platformThroughput(bare, 'container', { ...bareTp, total: t.total });
+        figures.add('throughput', 'bare_container_invocations_per_s', ct.perSecond);
       }
       const r = await platformThroughput(p, n.tp, { ...tp, total: t.total });
       figures.add('throughput', 'invocations_per_s', r.perSecond);
