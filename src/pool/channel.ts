@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { coalesceWrites } from '../runtime/coalesce.js';
+import { coalesceWrites, holdTurn } from '../runtime/coalesce.js';
 import { LineTooLongError, readFirstLine, readLines } from '../runtime/lines.js';
 import {
   LOGS_TRUNCATED,
@@ -132,6 +132,10 @@ export class RuntimeChannel extends EventEmitter {
     if (gone) return Promise.resolve({ t: 'result', id: msg.id, ok: false, error: gone });
     return new Promise((resolve) => {
       this.ledger.start(msg.id, { resolve, onLog, logBytes: 0 });
+      // A container already running others is woken by their results anyway: this one waits for
+      // the turn's end and leaves with whatever else the turn sends it, one wake-up for all. A
+      // container with nothing else to do gets it at once.
+      if (this.ledger.size > 1 && this.control) holdTurn(this.control);
       this.send({ t: 'invoke', ...msg });
     });
   }

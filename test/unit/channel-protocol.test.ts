@@ -189,6 +189,37 @@ describe('RuntimeChannel refuses what the protocol does not allow', () => {
     expect(violations.map((v) => v.reason)).toEqual(['out-of-order']);
   });
 
+  it('sends an invocation at once to an idle container, and holds one for a busy container until the turn ends', async () => {
+    const control = (channel as unknown as { control: Socket }).control;
+    const first = channel.invoke(
+      { id: 'f.1', event: {}, deadline: Date.now() + 5000, attempt: 1 },
+      () => undefined,
+    );
+    // Nothing else in flight: the write went out, nothing is held.
+    expect(control.writableCorked).toBe(0);
+    expect(await rt.next()).toMatchObject({ t: 'invoke', id: 'f.1' });
+    const second = channel.invoke(
+      { id: 'f.2', event: {}, deadline: Date.now() + 5000, attempt: 1 },
+      () => undefined,
+    );
+    // The turn's first write, held all the same: f.1 is running.
+    expect(control.writableCorked).toBe(1);
+    const third = channel.invoke(
+      { id: 'f.3', event: {}, deadline: Date.now() + 5000, attempt: 1 },
+      () => undefined,
+    );
+    // f.1 runs: f.2 and f.3 wait for the end of this turn, then leave together, in order.
+    expect(control.writableCorked).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect(control.writableCorked).toBe(0);
+    expect(await rt.next()).toMatchObject({ t: 'invoke', id: 'f.2' });
+    expect(await rt.next()).toMatchObject({ t: 'invoke', id: 'f.3' });
+    for (const id of ['f.1', 'f.2', 'f.3']) rt.send(`{"t":"result","id":"${id}","ok":true,"value":"${id}"}`);
+    expect(await Promise.all([first, second, third])).toEqual(
+      ['f.1', 'f.2', 'f.3'].map((id) => expect.objectContaining({ id, ok: true, value: id })),
+    );
+  });
+
   it('serves a storage call of an invocation in flight', async () => {
     await invoke('f.1');
     rt.send('{"t":"storage","reqId":3,"id":"f.1","op":"list","bucket":"b","prefix":""}');
