@@ -167,6 +167,7 @@ export async function startWorkers(
         current: () => functions.get(spec.name),
         connection: ctx.redis,
         pool: p,
+        startConcurrency: () => p.slots(spec.name),
         records: ctx.records,
         logger: log,
         region: config.S3_REGION,

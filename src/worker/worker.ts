@@ -52,6 +52,12 @@ export interface WorkerOptions {
   current?: () => FunctionSpec | undefined;
   connection: Redis;
   pool: Pool;
+  /**
+   * Jobs it may hold at once as it starts: the slots of the function's containers on this host
+   * now (a worker stopped while idle starts again with its containers still up). The autoscaler
+   * follows the pool after that (setConcurrency). At least 1. @defaultValue 1
+   */
+  startConcurrency?: () => number;
   records: RecordStore;
   logger: Logger;
   /** Lock time beyond the function's timeout (FAAS_LOCK_MARGIN). @defaultValue 30 s */
@@ -113,8 +119,8 @@ export class FunctionWorker {
     this.worker = new Worker(queueName(spec.name), processor, {
       connection: this.o.connection,
       prefix: QUEUE_PREFIX,
-      // The autoscaler raises this to the pool's slots as containers come up (setConcurrency).
-      concurrency: 1,
+      // The autoscaler follows the pool's slots as containers come and go (setConcurrency).
+      concurrency: Math.max(1, this.o.startConcurrency?.() ?? 1),
       lockDuration: spec.timeoutMs + (this.o.lockMarginMs ?? LOCK_MARGIN_MS),
       stalledInterval: this.o.stalledIntervalMs ?? STALLED_INTERVAL_MS,
       settings: {

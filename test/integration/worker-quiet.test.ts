@@ -1,11 +1,14 @@
 /**
  * A function's queue worker on real Redis: how long it has been free to take a job and taken
- * none (what the dispatcher reads to find a wedged worker), and a close that returns promptly.
+ * none (what the dispatcher reads to find a wedged worker), a close that returns promptly, and
+ * how many jobs it takes at once as it starts.
  */
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { Pool } from '../../src/pool/pool.js';
+import { QUEUE_PREFIX, queueName } from '../../src/queue/names.js';
 import { RecordStore } from '../../src/queue/records.js';
 import { connectRedis } from '../../src/queue/redis.js';
 import { FunctionWorker } from '../../src/worker/worker.js';
@@ -52,5 +55,71 @@ describe('FunctionWorker on real Redis', () => {
     await worker.close();
     // Nothing held and a healthy Redis: the graceful close ends at once, not at its deadline.
     expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it.each([
+    ['none given', undefined, 1],
+    ['the pool has 4 slots', () => 4, 4],
+    ['the pool has no slot yet', () => 0, 1],
+  ])('takes as many jobs at once as it starts with (%s)', async (_label, start, held) => {
+    const spec = fnSpec(uniqueName('start'), {
+      concurrency: 4,
+      retry: { attempts: 1, backoffMs: 100, maxBackoffMs: 100 },
+    });
+    const queue = new Queue(queueName(spec.name), { connection: redis, prefix: QUEUE_PREFIX });
+    /** Invocations running now, each finished by calling its entry. */
+    const running: Array<() => void> = [];
+    let peak = 0;
+    const channel = {
+      invoke: (msg: { id: string }) =>
+        new Promise((resolve) => {
+          running.push(() => resolve({ t: 'result', id: msg.id, ok: true, value: null }));
+          peak = Math.max(peak, running.length);
+        }),
+      abandon: () => undefined,
+    };
+    const pool = {
+      lease: async (s: unknown) => ({
+        container: { channel, name: 'c-test' },
+        spec: s,
+        cold: false,
+        prewarmed: false,
+      }),
+      release: () => undefined,
+      kill: async () => undefined,
+    } as unknown as Pool;
+    const worker = new FunctionWorker({
+      spec,
+      connection: redis,
+      pool,
+      startConcurrency: start,
+      records: new RecordStore(redis, 60),
+      logger: silentLogger,
+    });
+    try {
+      await queue.addBulk(
+        Array.from({ length: 6 }, (_, i) => ({
+          name: 'invoke',
+          data: { source: 'invoke', event: { i }, enqueuedAt: Date.now(), sync: false },
+          opts: { attempts: 1 },
+        })),
+      );
+      worker.start();
+      for (let t = 0; running.length < held && t < 100; t++) await sleep(20);
+      // Nothing raises its concurrency here (no autoscaler): what it holds is what it started with.
+      await sleep(300);
+      expect(running).toHaveLength(held);
+      for (let done = 0; done < 6;) {
+        const batch = running.splice(0);
+        batch.forEach((finish) => finish());
+        done += batch.length;
+        for (let t = 0; done < 6 && running.length === 0 && t < 100; t++) await sleep(20);
+      }
+      expect(peak).toBe(held);
+    } finally {
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
   });
 });
